@@ -1,0 +1,61 @@
+"""The Flask application factory."""
+import os
+from datetime import timedelta
+
+from flask import Flask
+
+from models import Session
+from models.db import bind_session, make_engine
+from web import config as app_config
+from web.extensions import csrf, login_manager
+from workflows import settings
+
+
+def create_app(config=None):
+    """Build the app. ``config`` overrides the environment (tests pass the database URL this way)."""
+    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH") \
+        or os.path.join(os.getcwd(), "instance")
+    os.makedirs(instance_path, exist_ok=True)
+    app = Flask(__name__, instance_path=os.path.abspath(instance_path))
+    app.config.update(app_config.from_environment(app.instance_path))
+    app.config.update(config or {})
+    app_config.check_production(app.config)
+    cfg = settings.configure(app.config)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=cfg.session_idle_minutes),
+        WTF_CSRF_TIME_LIMIT=None,   # the token lives as long as the login session, which has its own limits
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False
+
+    engine = app.config.get("ENGINE") or make_engine(app.config["DATABASE_URL"], pool_pre_ping=True)
+    app.extensions["engine"] = engine
+    bind_session(engine)
+
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    from web import errors, security, cli, nav, filters
+    security.init_app(app)
+    filters.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    nav.init_app(app)
+
+    from web.auth.views import bp as auth_bp
+    from web.accounts.views import bp as accounts_bp
+    from web.roles.views import bp as roles_bp
+    from web.audit.views import bp as audit_bp
+    from web.api import bp as api_bp
+    for blueprint in (auth_bp, accounts_bp, roles_bp, audit_bp, api_bp):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api_bp)
+
+    @app.teardown_appcontext
+    def _remove_session(_exc):
+        Session.remove()
+
+    return app

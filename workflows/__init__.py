@@ -1,0 +1,1 @@
+"""Services: every state change of the product goes through a function in this package."""

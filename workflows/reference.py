@@ -1,0 +1,46 @@
+"""Reference data every deployment needs: the permission tree and the default system roles.
+
+Run after each migration (``flask db upgrade``) and by the demo loader. Permissions follow the catalogue in
+code (new ones are added, names and places updated, removed ones deleted); default roles are created when
+missing but never overwritten, so a system administrator's later edits stand.
+"""
+from sqlalchemy import select
+
+from models import Session
+from models.accounts import Permission, Role
+from workflows import permissions
+
+
+def sync_permissions():
+    session = Session()
+    existing = {p.code: p for p in session.scalars(select(Permission))}
+    wanted = permissions.flat()
+    for code, name, parent, sort in wanted:   # tree order: parents come before children
+        perm = existing.get(code) or Permission(code=code)
+        perm.name, perm.parent_code, perm.sort = name, parent, sort
+        session.add(perm)
+        session.flush()
+    known = {code for code, *_ in wanted}
+    for code in sorted(set(existing) - known, key=len, reverse=True):
+        session.delete(existing[code])
+    session.flush()
+
+
+def ensure_default_roles():
+    session = Session()
+    by_code = {}
+    for sort, (code, name, role_type, grants) in enumerate(permissions.DEFAULT_ROLES):
+        role = session.scalars(select(Role).where(Role.code == code)).one_or_none()
+        if role is None:
+            role = Role(code=code, name=name, role_type=role_type, sort=sort, status="normal",
+                        description="系统预置角色")
+            role.permissions = list(session.scalars(select(Permission).where(Permission.code.in_(grants))))
+            session.add(role)
+        by_code[code] = role
+    session.flush()
+    return by_code
+
+
+def sync():
+    sync_permissions()
+    return ensure_default_roles()
