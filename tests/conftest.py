@@ -30,9 +30,13 @@ def is_postgres():
     return bool(TEST_URL and TEST_URL.startswith("postgresql"))
 
 
+RUN_ID = os.getpid()   # parallel runs against one PostgreSQL never share a schema
+
+
 def fresh_database(name, tmp_dir, **engine_kwargs):
     """An engine on a new, empty database: a SQLite file, or a PostgreSQL schema dropped and recreated."""
     if is_postgres():
+        name = f"{name}_{RUN_ID}"
         admin = make_engine(TEST_URL)
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
@@ -70,6 +74,15 @@ def engine(tmp_dir):
     load_schema_and_demo(engine)
     yield engine
     engine.dispose()
+    drop_database("hgov_test")
+
+
+def drop_database(name):
+    if is_postgres():
+        admin = make_engine(TEST_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}_{RUN_ID}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -174,6 +187,7 @@ def live_app(tmp_dir, engine):
     yield app
     Session.remove()
     live_engine.dispose()
+    drop_database("hgov_live")
     build_app(engine, tmp_dir)   # rebind the shared session to the main test database
 
 
