@@ -52,7 +52,7 @@ def gate_for(user, endpoint):
 
 def _guard_browser():
     audit.client_ip.set(client_ip())
-    if request.blueprint == "api" or request.endpoint in PUBLIC:
+    if request.blueprint == "api" or request.path.startswith("/api/") or request.endpoint in PUBLIC:
         return None
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
