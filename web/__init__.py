@@ -31,6 +31,11 @@ def create_app(config=None):
     )
     app.json.ensure_ascii = False
 
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     engine = app.config.get("ENGINE") or make_engine(app.config["DATABASE_URL"], pool_pre_ping=True)
     app.extensions["engine"] = engine
     bind_session(engine)
