@@ -108,7 +108,8 @@ def db(request):
         Session.remove()
         outer.rollback()
         connection.close()
-        Session.configure(bind=engine, join_transaction_mode="conservative_savepoint")
+        Session.session_factory.kw.pop("join_transaction_mode", None)
+        Session.configure(bind=engine)
 
 
 @pytest.fixture

@@ -103,8 +103,8 @@ def create_user(actor, *, user_type, org_id, display_name, username=None, role_i
     except ValueError:
         raise InvalidInput(fields={"user_type": ["用户类型无效"]}) from None
     org = Session().get(Organization, int(org_id)) if org_id else None
-    if org is None or not jurisdiction.can_see_org(actor, org):
-        raise InvalidInput(fields={"org_id": ["请选择您管辖范围内的单位"]})
+    if org is None:
+        raise InvalidInput(fields={"org_id": ["请选择所属单位"]})
     if user_type == UserType.SYSTEM_ADMIN or not jurisdiction.can_manage(actor, user_type, org):
         raise NotAuthorized("您不能为该单位创建此类型的账号", audit=("account_create", "organization", org.id))
     display_name = (display_name or "").strip()
