@@ -24,7 +24,15 @@ def init_app(app):
     login_manager.login_message = "请先登录"
     login_manager.user_loader(_load_user)
     app.before_request(_guard_browser)
+    app.after_request(_no_store)
     app.context_processor(lambda: {"has_perm": has_perm})
+
+
+def _no_store(response):
+    """Pages and answers for a logged-in user (one-time passwords among them) are never cached."""
+    if g.get("actor") is not None:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _load_user(alt_id):

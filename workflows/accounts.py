@@ -146,6 +146,8 @@ def update_user(actor, user, *, role_ids=None, phone=None, email=None, departmen
     after = {"roles": [r.name for r in user.roles], "phone": user.phone, "email": user.email,
              "department": user.department, "valid_until": str(user.valid_until or "")}
     changed = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    if "roles" in changed:   # a role change ends the account's sessions (NOTES-SECURITY, session row)
+        auth.end_sessions(user)
     audit.record("account_update", actor=actor, target=user, detail={"changed": changed})
     return user
 

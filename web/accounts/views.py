@@ -2,6 +2,7 @@
 from urllib.parse import urlencode
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from wtforms.fields.choices import SelectChoice
 
 from models import Session, utcnow
 from models.accounts import USER_TYPE_LABELS
@@ -42,11 +43,11 @@ def index():
 
 def _create_choices(form):
     types = jurisdiction.manageable_types(g.actor)
-    form.user_type.choices = [(t.value, USER_TYPE_LABELS[t]) for t, _ in types]
+    form.user_type.choices = [SelectChoice(t.value, USER_TYPE_LABELS[t]) for t, _ in types]
     orgs = {o.id: o for _, targets in types for o in targets}
-    form.org_id.choices = [(o.id, f"{o.name}（{o.region.name}）") for o in orgs.values()]
+    form.org_id.choices = [SelectChoice(o.id, f"{o.name}（{o.region.name}）") for o in orgs.values()]
     org = orgs.get(form.org_id.data) if form.org_id.data else next(iter(orgs.values()), None)
-    form.roles.choices = [(r.id, r.name) for r in roles.assignable_roles(g.actor, org)] if org else []
+    form.roles.choices = [SelectChoice(r.id, r.name) for r in roles.assignable_roles(g.actor, org)] if org else []
     return types
 
 
@@ -81,7 +82,7 @@ def _edit_form(user):
     form = UserEditForm(obj=user)
     manageable = jurisdiction.can_manage_user(g.actor, user)
     choices = roles.assignable_roles(g.actor, user.org) if manageable else []
-    form.roles.choices = [(r.id, r.name) for r in {r.id: r for r in [*choices, *user.roles]}.values()]
+    form.roles.choices = [SelectChoice(r.id, r.name) for r in {r.id: r for r in [*choices, *user.roles]}.values()]
     if request.method == "GET":
         form.roles.data = [r.id for r in user.roles]
     return form, manageable

@@ -2,6 +2,7 @@
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from models import Session
@@ -16,7 +17,8 @@ class RoleForm(FlaskForm):
     name = StringField("角色名称", validators=[DataRequired("请填写角色名称"), Length(max=64)])
     role_type = StringField("角色类型", validators=[Optional(), Length(max=32)], description="仅作说明，不影响账号的使用")
     sort = IntegerField("角色序号", validators=[Optional()])
-    status = SelectField("状态", choices=[("normal", "正常"), ("disabled", "停用")], default="normal")
+    status = SelectField("状态", choices=[SelectChoice("normal", "正常"), SelectChoice("disabled", "停用")],
+                         default="normal")
     description = StringField("说明", validators=[Optional(), Length(max=256)])
 
 
