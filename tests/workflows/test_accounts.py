@@ -206,3 +206,20 @@ def test_visible_users_follow_the_region_tree(users):
     assert names("whadmin01") == {"whadmin01", "jaadmin01", "wcadmin01", "jahosp001", "wchosp001"}
     assert names("jahosp001") == {"jahosp001"}
     assert "sysadmin01" in names("sysadmin01")
+
+
+def test_scope_follows_the_tree_not_the_code_prefix(users):
+    """A county re-parented to another city keeps its old code: the tree decides, never the prefix."""
+    from models.regions import Region
+    from stdnum.cn import uscc
+    province = Session().get(Region, "420000")
+    huangshi = Region("420200", "黄石市", "city", province)
+    moved = Region("420199", "划转区", "county", huangshi)
+    Session().add_all([huangshi, moved])
+    body = "12420199MB0000001"
+    hospital = Organization(kind="medical_institution", name="划转医院", uscc=body + uscc.calc_check_digit(body),
+                            category="综合医院", region_code="420199")
+    Session().add(hospital)
+    Session.flush()
+    assert not jurisdiction.can_see_org(users("whadmin01"), hospital)
+    assert jurisdiction.can_see_org(users("hbadmin01"), hospital)
