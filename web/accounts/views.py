@@ -7,24 +7,13 @@ from wtforms.fields.choices import SelectChoice
 from models import Session, utcnow
 from models.accounts import USER_TYPE_LABELS
 from web.accounts.forms import UserCreateForm, UserEditForm
+from web.forms import apply_field_errors
 from web.security import requires
 from workflows import accounts, jurisdiction, roles
 from workflows.errors import InvalidInput
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 PER_PAGE = 20
-
-
-def _apply_field_errors(form, exc):
-    for name, messages in exc.fields.items():
-        target = getattr(form, name, None)
-        if target is not None:
-            target.errors = list(target.errors) + messages
-        else:
-            for message in messages:
-                flash(message, "error")
-    if not exc.fields:
-        flash(exc.message, "error")
 
 
 @bp.route("/")
@@ -68,7 +57,7 @@ def create():
                 valid_until=form.valid_until.data)
         except InvalidInput as exc:
             Session.rollback()
-            _apply_field_errors(form, exc)
+            apply_field_errors(form, exc)
         else:
             Session.commit()
             # Rendered, not redirected: the initial password is shown exactly once and never stored.
@@ -111,7 +100,7 @@ def update(user_id):
                                  valid_until=form.valid_until.data)
         except InvalidInput as exc:
             Session.rollback()
-            _apply_field_errors(form, exc)
+            apply_field_errors(form, exc)
         else:
             Session.commit()
             flash("账号信息已保存", "success")

@@ -6,6 +6,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from models import Session
+from web.forms import apply_field_errors
 from web.security import current_permissions, requires
 from workflows import permissions, roles
 from workflows.errors import InvalidInput
@@ -47,13 +48,7 @@ def _save(form, role):
         saved = roles.update_role(g.actor, role, **fields) if role else roles.create_role(g.actor, **fields)
     except InvalidInput as exc:
         Session.rollback()
-        for name, messages in exc.fields.items():
-            target = getattr(form, name, None)
-            if target is not None:
-                target.errors = list(target.errors) + messages
-            else:
-                for message in messages:
-                    flash(message, "error")
+        apply_field_errors(form, exc)
         return None, codes
     Session.commit()
     return saved, codes
