@@ -13,7 +13,7 @@ POLICY_KEYS = (
     "PASSWORD_MAX_RUN", "PASSWORD_FORBID_USERNAME", "DEFAULT_INITIAL_PASSWORD", "PASSWORD_HISTORY_DEPTH",
     "PASSWORD_MAX_AGE_DAYS", "PASSWORD_WARN_DAYS", "TEMPORARY_PASSWORD_HOURS", "LOCKOUT_THRESHOLD",
     "LOCKOUT_MINUTES", "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "INITIAL_PASSWORD_MODE",
-    "ARGON2_TIME_COST", "ARGON2_MEMORY_COST",
+    "ARGON2_TIME_COST", "ARGON2_MEMORY_COST", "UPLOAD_MAX_BYTES", "REVIEW_REMINDER",
 )
 
 
@@ -25,6 +25,7 @@ def from_environment(instance_path):
         "DATABASE_URL": env.get("DATABASE_URL", f"sqlite:///{os.path.join(instance_path, 'app.db')}"),
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
+        "UPLOAD_DIR": env.get("UPLOAD_DIR", os.path.join(instance_path, "uploads")),
     }
     config.update({key: env[key] for key in POLICY_KEYS if key in env})
     return config

@@ -78,3 +78,16 @@ class Conflict(DomainError):
     code = "conflict"
     status = 409
     message = "该记录已被他人修改，请刷新后重试"
+
+
+class FormInvalid(DomainError):
+    """A task form failed its JSON Schema: ``fields`` maps each field to one Chinese message."""
+
+    code = "validation"
+    status = 422
+    message = "表单填写有误，请检查标红的项目"
+
+    def __init__(self, fields):
+        super().__init__(None)
+        self.fields = dict(fields)
+        self.detail["fields"] = self.fields

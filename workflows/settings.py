@@ -29,6 +29,9 @@ class Settings:
     initial_password_mode: str = "random"   # "random" (shown once) or "default" (DEFAULT_INITIAL_PASSWORD)
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
+    upload_dir: str = "instance/uploads"
+    upload_max_bytes: int = 3 * 1024 * 1024
+    review_reminder: str = "P3D"             # ISO 8601 duration before a review task's candidates are reminded
 
     @property
     def lockout_duration(self):
@@ -51,6 +54,9 @@ _KEYS = {
     "initial_password_mode": ("INITIAL_PASSWORD_MODE", str),
     "argon2_time_cost": ("ARGON2_TIME_COST", _as_int),
     "argon2_memory_cost": ("ARGON2_MEMORY_COST", _as_int),
+    "upload_dir": ("UPLOAD_DIR", str),
+    "upload_max_bytes": ("UPLOAD_MAX_BYTES", _as_int),
+    "review_reminder": ("REVIEW_REMINDER", str),
 }
 
 _current = Settings()
