@@ -111,7 +111,9 @@ class HumanTask(Base):
     lane: Mapped[str] = mapped_column(String(64))
     candidate_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     process_key: Mapped[str] = mapped_column(String(64))
+    initiator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     form: Mapped[str | None] = mapped_column(String(128))
+    ui_form: Mapped[str | None] = mapped_column(String(128))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     state: Mapped[str] = mapped_column(String(16), default=TaskStatus.READY)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -123,6 +125,7 @@ class HumanTask(Base):
 
     instance: Mapped[ProcessInstance] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    initiator: Mapped[User] = relationship(foreign_keys=[initiator_id])
     completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
     candidate_org: Mapped[Organization] = relationship()
 

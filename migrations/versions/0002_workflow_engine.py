@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 01:56:02.939693
+Create Date: 2026-11-22 01:58:04.875673
 """
 from alembic import op
 import sqlalchemy as sa
@@ -92,7 +92,9 @@ def upgrade():
     sa.Column('lane', sa.String(length=64), nullable=False),
     sa.Column('candidate_org_id', sa.Integer(), nullable=False),
     sa.Column('process_key', sa.String(length=64), nullable=False),
+    sa.Column('initiator_id', sa.Integer(), nullable=False),
     sa.Column('form', sa.String(length=128), nullable=True),
+    sa.Column('ui_form', sa.String(length=128), nullable=True),
     sa.Column('assignee_id', sa.Integer(), nullable=True),
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('due_at', models.db.UTCDateTime(), nullable=True),
@@ -107,6 +109,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['assignee_id'], ['users.id'], name=op.f('fk_human_tasks_assignee_id_users')),
     sa.ForeignKeyConstraint(['candidate_org_id'], ['organizations.id'], name=op.f('fk_human_tasks_candidate_org_id_organizations')),
     sa.ForeignKeyConstraint(['completed_by_id'], ['users.id'], name=op.f('fk_human_tasks_completed_by_id_users')),
+    sa.ForeignKeyConstraint(['initiator_id'], ['users.id'], name=op.f('fk_human_tasks_initiator_id_users')),
     sa.ForeignKeyConstraint(['instance_id'], ['process_instances.id'], name=op.f('fk_human_tasks_instance_id_process_instances'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_human_tasks')),
     sa.UniqueConstraint('task_guid', name=op.f('uq_human_tasks_task_guid'))

@@ -1,0 +1,321 @@
+"""Process services: start, claim, release, reassign, complete, retry, fire timers.
+
+One step = one unit of work: lock the instance row, load the workflow, act, run the engine to the next wait
+state (handlers run here), sync the ``HumanTask`` index, write the timeline and the audit log, save the state.
+The step runs in a savepoint: if a handler or script raises, everything the step did is undone and the
+instance is marked ``error`` with the failed step kept for a retry. The caller commits.
+"""
+import re
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from models import Session, utcnow
+from models.accounts import User
+from models.workflow import HumanTask, InstanceStatus, ProcessInstance, ProcessSpec, TaskStatus
+from workflows import audit, engine, forms, inbox, lanes, settings
+from workflows.errors import Conflict, DomainError, InvalidInput, NotAuthorized, NotFound
+from workflows.handlers import StepContext
+
+_registry = None
+
+
+def registry():
+    global _registry
+    if _registry is None:
+        _registry = engine.load_registry()
+    return _registry
+
+
+def init_registry(directory=None):
+    """Parse and validate every BPMN file now (start-up): a broken file raises ``engine.BpmnError``."""
+    global _registry
+    _registry = engine.load_registry(directory) if directory else engine.load_registry()
+    return _registry
+
+
+def definition(key):
+    try:
+        return registry()[key]
+    except KeyError:
+        raise NotFound("未找到该流程") from None
+
+
+def ensure_spec(defn):
+    """The stored version of ``defn``: each content hash is stored once; a new hash is the next version."""
+    row = Session().scalars(select(ProcessSpec).where(ProcessSpec.content_hash == defn.content_hash)).one_or_none()
+    if row is None:
+        latest = Session().scalar(select(func.max(ProcessSpec.version)).where(ProcessSpec.process_key == defn.key))
+        row = ProcessSpec(process_key=defn.key, name=defn.name, version=(latest or 0) + 1,
+                          content_hash=defn.content_hash, bpmn_xml=defn.bpmn_xml, spec_json=defn.spec_json,
+                          forms=defn.forms)
+        Session().add(row)
+        Session().flush()
+    return row
+
+
+def list_processes():
+    return [{"key": d.key, "name": d.name, "version": ensure_spec(d).version} for d in registry().values()]
+
+
+class TaskNotReady(DomainError):
+    code = "task_not_ready"
+    status = 409
+    message = "该任务已被处理"
+
+
+# --- loading and eligibility -------------------------------------------------------------------------------
+
+def _lock_instance(instance_id):
+    instance = Session().scalars(select(ProcessInstance).where(ProcessInstance.id == instance_id)
+                                 .with_for_update().execution_options(populate_existing=True)).one_or_none()
+    if instance is None:
+        raise NotFound()
+    return instance
+
+
+def get_instance(actor, instance_id):
+    instance = Session().get(ProcessInstance, instance_id)
+    if instance is None or not inbox.can_see_instance(actor, instance):
+        raise NotFound(audit=("read", "process_instance", instance_id) if instance else None)
+    return instance
+
+
+def get_task(actor, task_id):
+    task = Session().get(HumanTask, task_id)
+    if task is None or not inbox.can_see_task(actor, task):
+        raise NotFound(audit=("read", "human_task", task_id) if task else None)
+    return task
+
+
+def task_form(task):
+    """The form of a task, from the forms stored with the instance's own process version."""
+    stored = task.instance.spec.forms
+    if not task.form or task.form not in stored:
+        return None
+    return forms.form_from_dicts(task.form, stored[task.form], stored.get(task.ui_form) or {})
+
+
+# --- the step --------------------------------------------------------------------------------------------
+
+_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
+
+
+def _duration(text):
+    match = _DURATION.match(text or "")
+    if not match or not any(match.groups()):
+        return None
+    days, hours, minutes = (int(g or 0) for g in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes)
+
+
+def _sync_tasks(instance, flow, now):
+    """Index new ready user tasks; mark indexed tasks the engine no longer offers as cancelled."""
+    ready = {t.guid: t for t in flow.ready_user_tasks()}
+    indexed = {row.task_guid: row for row in Session().scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == TaskStatus.READY))}
+    for guid, row in indexed.items():
+        if guid not in ready:
+            row.state = TaskStatus.CANCELLED
+    for guid, info in ready.items():
+        if guid in indexed:
+            continue
+        due = _duration(info.due_in)
+        org = lanes.candidate_org(info.lane, instance)
+        Session().add(HumanTask(
+            instance_id=instance.id, task_guid=guid, bpmn_id=info.bpmn_id, name=info.name, lane=info.lane,
+            candidate_org_id=org.id, process_key=instance.process_key, initiator_id=instance.started_by_id,
+            form=info.form, ui_form=info.ui, assignee_id=instance.started_by_id if info.lane == "applicant" else None,
+            due_at=now + due if due else None, created_at=now))
+
+
+def _save(instance, flow, now):
+    instance.state, instance.serializer_version = flow.dump()
+    instance.next_timer_at = flow.next_timer()
+    instance.updated_at = now
+    if flow.completed and instance.status == InstanceStatus.RUNNING:
+        instance.status = InstanceStatus.COMPLETED
+        instance.completed_at = now
+        StepContext(instance, None).event("completed")
+    _sync_tasks(instance, flow, now)
+    Session().flush()
+
+
+def _run_step(instance, actor, step, action):
+    """Run ``action(flow, ctx)`` as one step; on failure undo it and mark the instance ``error``."""
+    now = utcnow()
+    ctx = StepContext(instance, actor)
+    savepoint = Session().begin_nested()
+    try:
+        flow = engine.Workflow.load(instance.spec.spec_json, instance.state, instance.serializer_version, ctx)
+        action(flow, ctx)
+        _save(instance, flow, now)
+        savepoint.commit()
+    except engine.StepFailed as exc:
+        savepoint.rollback()
+        instance = _lock_instance(instance.id)
+        instance.status = InstanceStatus.ERROR
+        instance.error_message = str(exc)[:2000]
+        instance.failed_step = step
+        StepContext(instance, actor).event("error", actor_id=actor.id if actor else None,
+                                           actor_name=actor.username if actor else "system",
+                                           detail={"step": step.get("kind"), "message": str(exc)[:500]})
+        audit.record("process_error", actor=actor, target=instance, outcome="failure",
+                     target_name=f"{instance.process_key}#{instance.id}", detail={"message": str(exc)[:500]})
+        Session().flush()
+    except StaleDataError:
+        savepoint.rollback()
+        raise Conflict() from None
+    return instance
+
+
+def start_instance(actor, key, data=None):
+    """Start ``key`` for ``actor``'s organization. With ``data``, the first (applicant) task is submitted in
+    the same step; without, it waits as a draft in the applicant's inbox."""
+    defn = definition(key)
+    if actor.org is None:
+        raise NotAuthorized("系统管理员账号不能发起业务申请")
+    spec = ensure_spec(defn)
+    now = utcnow()
+    instance = ProcessInstance(process_key=key, spec=spec, title=defn.name, started_by_id=actor.id,
+                               org_id=actor.org_id, region_path=actor.org.region.path, state="{}",
+                               serializer_version=engine.SERIALIZER_VERSION, created_at=now, updated_at=now)
+    Session().add(instance)
+    Session().flush()
+    ctx = StepContext(instance, actor)
+    flow = engine.Workflow.start(spec.spec_json, {"reminder_after": settings.current().review_reminder}, ctx)
+    ctx.event("started", actor_id=actor.id, actor_name=actor.username)
+    _save(instance, flow, now)
+    audit.record("process_start", actor=actor, target=instance, target_name=f"{key}#{instance.id}")
+    if data:
+        first = Session().scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                           HumanTask.state == TaskStatus.READY)).first()
+        if first is None or first.lane != "applicant":
+            raise InvalidInput("该流程启动后没有需要申请人填写的表单", code="no_start_form")
+        complete_task(actor, first.id, data)
+    return instance
+
+
+def claim_task(actor, task_id):
+    task = get_task(actor, task_id)
+    _lock_instance(task.instance_id)
+    Session().refresh(task)
+    _require_ready(task)
+    if task.assignee_id is not None:
+        raise TaskNotReady("该任务已被他人认领", assignee=task.assignee.username if task.assignee else None)
+    if not inbox.can_claim(actor, task):
+        raise NotAuthorized("您不能认领该任务", audit=("task_claim", "human_task", task.id))
+    task.assignee_id = actor.id
+    StepContext(task.instance, actor).event("claimed", actor_id=actor.id, actor_name=actor.username,
+                                            task_guid=task.task_guid, bpmn_id=task.bpmn_id, task_name=task.name)
+    return task
+
+
+def release_task(actor, task_id):
+    task = get_task(actor, task_id)
+    _lock_instance(task.instance_id)
+    Session().refresh(task)
+    _require_ready(task)
+    if task.assignee_id != actor.id or task.lane == "applicant":
+        raise NotAuthorized("只能退回自己认领的审核任务", audit=("task_release", "human_task", task.id))
+    task.assignee_id = None
+    StepContext(task.instance, actor).event("released", actor_id=actor.id, actor_name=actor.username,
+                                            task_guid=task.task_guid, bpmn_id=task.bpmn_id, task_name=task.name)
+    return task
+
+
+def reassign_task(actor, task_id, username):
+    """Hand a task to another eligible member of the same candidate organization (转办)."""
+    task = get_task(actor, task_id)
+    _lock_instance(task.instance_id)
+    Session().refresh(task)
+    _require_ready(task)
+    if not (task.assignee_id == actor.id or (task.assignee_id is None and inbox.can_claim(actor, task))):
+        raise NotAuthorized("您不能转办该任务", audit=("task_reassign", "human_task", task.id))
+    target = Session().scalars(select(User).where(User.username == (username or "").strip().lower())).one_or_none()
+    if target is None or not inbox.can_claim(target, task):
+        raise InvalidInput(fields={"username": ["该用户不能处理此任务（须为同一单位、具备相应角色且不是申请人）"]})
+    task.assignee_id = target.id
+    StepContext(task.instance, actor).event("reassigned", actor_id=actor.id, actor_name=actor.username,
+                                            task_guid=task.task_guid, bpmn_id=task.bpmn_id, task_name=task.name,
+                                            detail={"to": target.username})
+    return task
+
+
+def _require_ready(task):
+    if task.state != TaskStatus.READY:
+        raise TaskNotReady(completed_by=task.completed_by.username if task.completed_by else None,
+                           completed_at=task.completed_at.isoformat().replace("+00:00", "Z")
+                           if task.completed_at else None)
+    if task.instance.status == InstanceStatus.ERROR:
+        raise Conflict("该流程处理异常，请等待管理员处理后再试", code="instance_error")
+
+
+def complete_task(actor, task_id, data, *, file_exists=None):
+    """Validate ``data`` against the task's form and complete the task as one step."""
+    task = get_task(actor, task_id)
+    instance = _lock_instance(task.instance_id)
+    Session().refresh(task)
+    _require_ready(task)
+    if not inbox.can_act(actor, task):
+        raise NotAuthorized("您不能处理该任务", audit=("task_complete", "human_task", task.id))
+    form = task_form(task)
+    cleaned = forms.validate(form, data or {}, file_exists=file_exists) if form else {}
+    if task.assignee_id is None:
+        task.assignee_id = actor.id
+    return _complete(instance, task, actor, cleaned)
+
+
+def _complete(instance, task, actor, cleaned):
+    step = {"kind": "complete", "task_id": task.id, "actor_id": actor.id, "data": cleaned}
+
+    def action(flow, ctx):
+        now = utcnow()
+        task.state, task.completed_at, task.completed_by_id = TaskStatus.COMPLETED, now, actor.id
+        task.outcome = cleaned.get("decision") or ("submitted" if task.lane == "applicant" else "done")
+        task.comment = cleaned.get("comment")
+        ctx.event("task_completed", actor_id=actor.id, actor_name=actor.username, task_guid=task.task_guid,
+                  bpmn_id=task.bpmn_id, task_name=task.name, outcome=task.outcome, comment=task.comment)
+        flow.complete(task.task_guid, cleaned)
+        audit.record("task_complete", actor=actor, target=instance,
+                     target_name=f"{instance.process_key}#{instance.id}",
+                     detail={"task": task.bpmn_id, "outcome": task.outcome})
+        if task.lane == "applicant" and cleaned.get("title"):
+            instance.title = str(cleaned["title"])[:200]
+    return _run_step(instance, actor, step, action)
+
+
+def retry_instance(actor, instance_id):
+    """Re-run the failed step of an instance in error (administrators of its jurisdiction)."""
+    instance = get_instance(actor, instance_id)
+    if not inbox.can_administer(actor, instance):
+        raise NotAuthorized("只有管理员可以重试", audit=("process_retry", "process_instance", instance.id))
+    instance = _lock_instance(instance.id)
+    if instance.status != InstanceStatus.ERROR:
+        raise Conflict("该流程没有需要重试的步骤", code="not_in_error")
+    step = instance.failed_step or {}
+    instance.status, instance.error_message, instance.failed_step = InstanceStatus.RUNNING, None, None
+    StepContext(instance, actor).event("retried", actor_id=actor.id, actor_name=actor.username)
+    audit.record("process_retry", actor=actor, target=instance, target_name=f"{instance.process_key}#{instance.id}")
+    if step.get("kind") == "complete":
+        task = Session().get(HumanTask, step["task_id"])
+        original = Session().get(User, step["actor_id"])
+        return _complete(instance, task, original, step["data"])
+    return _run_step(instance, actor, {"kind": "timers"}, lambda flow, ctx: flow.fire_timers())
+
+
+def fire_due_timers(now=None, limit=200):
+    """Fire the timers of every running instance whose earliest timer has passed (the engine fires a timer
+    strictly after its time). Returns how many instances were stepped."""
+    now = now or utcnow()
+    ids = Session().scalars(select(ProcessInstance.id).where(
+        ProcessInstance.status == InstanceStatus.RUNNING, ProcessInstance.next_timer_at < now)
+        .order_by(ProcessInstance.next_timer_at).limit(limit)).all()
+    for instance_id in ids:
+        instance = _lock_instance(instance_id)
+        if instance.status != InstanceStatus.RUNNING or not instance.next_timer_at or instance.next_timer_at >= now:
+            continue
+        _run_step(instance, None, {"kind": "timers"}, lambda flow, ctx: flow.fire_timers())
+    return len(ids)
+
