@@ -21,6 +21,8 @@ def create_app(config=None):
     app.config.update(config or {})
     app_config.check_production(app.config)
     cfg = settings.configure(app.config)
+    from workflows import processes
+    processes.init_registry()   # every BPMN file is parsed and validated now: a broken one stops start-up
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -54,8 +56,9 @@ def create_app(config=None):
     from web.accounts.views import bp as accounts_bp
     from web.roles.views import bp as roles_bp
     from web.audit.views import bp as audit_bp
+    from web.workflow.views import bp as inbox_bp
     from web.api import bp as api_bp
-    for blueprint in (auth_bp, accounts_bp, roles_bp, audit_bp, api_bp):
+    for blueprint in (auth_bp, accounts_bp, roles_bp, audit_bp, inbox_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)
 

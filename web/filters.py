@@ -1,5 +1,5 @@
 """Template helpers: times are stored in UTC and shown in China Standard Time (UTC+8, no daylight saving)."""
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 CST = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -10,5 +10,13 @@ def local_time(value, fmt="%Y-%m-%d %H:%M:%S"):
     return value.astimezone(CST).strftime(fmt)
 
 
+def iso_local(value, fmt="%Y-%m-%d %H:%M:%S"):
+    """An ISO-8601 UTC string (as the services hand out) shown in China Standard Time."""
+    if not value:
+        return ""
+    return local_time(datetime.fromisoformat(value.replace("Z", "+00:00")), fmt)
+
+
 def init_app(app):
     app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(iso_local, "iso_local")

@@ -1,32 +1,45 @@
 """The menu: the seeds' menus, each entry shown only when the role holds its function point and the page
 exists. Hiding is a convenience; the views refuse by themselves (``web.security.requires``)."""
-from flask import current_app, request
+from flask import current_app, g, request, url_for
 
 from web.security import has_perm
-from workflows import permissions
+from workflows import inbox, permissions
 
-# (function point, endpoint) for every page that exists; the label comes from the permission tree.
+# (function point, endpoint, URL arguments) for every page that exists; the label comes from the tree.
 PAGES = [
-    ("sys.accounts", "accounts.index"),
-    ("sys.roles", "roles.index"),
-    ("sys.audit", "audit.index"),
+    ("approval.inbox", "inbox.index", {"view": "assigned"}),
+    ("approval.requests", "inbox.index", {"view": "requests"}),
+    ("sys.accounts", "accounts.index", {}),
+    ("sys.roles", "roles.index", {}),
+    ("sys.audit", "audit.index", {}),
 ]
 
 
+def _active(endpoint, args):
+    return request.endpoint == endpoint and all(request.args.get(k, v if k == "view" and v == "assigned" else None)
+                                                == v for k, v in args.items())
+
+
 def menu():
-    """``[(group label, [(label, url, active)])]`` for the current actor."""
-    from flask import url_for
+    """``[(group label, [(label, url, active, badge)])]`` for the current actor."""
     groups = []
     names = permissions.names()
     for group_code, group_name, _children in permissions.CATALOGUE:
-        items = [
-            (names[code], url_for(endpoint), request.endpoint == endpoint)
-            for code, endpoint in PAGES
-            if code.split(".")[0] == group_code and has_perm(code) and endpoint in current_app.view_functions
-        ]
+        items = []
+        for code, endpoint, args in PAGES:
+            if code.split(".")[0] != group_code or not has_perm(code) or endpoint not in current_app.view_functions:
+                continue
+            badge = _open_count() if code == "approval.inbox" else None
+            items.append((names[code], url_for(endpoint, **args), _active(endpoint, args), badge))
         if items:
             groups.append((group_name, items))
     return groups
+
+
+def _open_count():
+    if "inbox_counts" not in g:
+        g.inbox_counts = inbox.counts(g.actor)
+    return sum(g.inbox_counts.values()) or None
 
 
 def init_app(app):

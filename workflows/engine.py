@@ -177,6 +177,13 @@ def parse_file(path):
     return definitions
 
 
+def first_user_task(spec_json):
+    """The first user task a new instance offers (its form is the start form), run in memory only."""
+    flow = Workflow.start(spec_json, {"reminder_after": "P3D"})
+    ready = flow.ready_user_tasks()
+    return ready[0] if ready else None
+
+
 def load_registry(directory=BPMN_DIR):
     registry = {}
     for name in sorted(os.listdir(directory)):
@@ -261,6 +268,15 @@ class Workflow:
                             name=task.task_spec.bpmn_name or task.task_spec.bpmn_id, lane=task.task_spec.lane,
                             form=props.get(FORM_PROPERTY), ui=props.get(UI_PROPERTY), due_in=props.get(DUE_PROPERTY),
                             data=dict(task.data))
+
+    def task_data(self, guid):
+        task = self._wf.get_task_from_id(UUID(guid))
+        return dict(task.data) if task is not None else {}
+
+    def latest_data(self):
+        """The data as the most recently completed task left it."""
+        last = self._wf.last_task
+        return dict(last.data) if last is not None else {}
 
     def complete(self, guid, data):
         task = self._wf.get_task_from_id(UUID(guid))

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from models import Session, utcnow
 from models.accounts import User
 from models.workflow import HumanTask, InstanceStatus, ProcessInstance, ProcessSpec, TaskStatus
-from workflows import audit, engine, forms, inbox, lanes, settings
+from workflows import audit, engine, files, forms, inbox, lanes, settings
 from workflows.errors import Conflict, DomainError, InvalidInput, NotAuthorized, NotFound
 from workflows.handlers import StepContext
 
@@ -264,13 +264,15 @@ def complete_task(actor, task_id, data, *, file_exists=None):
     cleaned = forms.validate(form, data or {}, file_exists=file_exists) if form else {}
     if task.assignee_id is None:
         task.assignee_id = actor.id
-    return _complete(instance, task, actor, cleaned)
+    return _complete(instance, task, actor, cleaned, forms.file_ids(form, cleaned) if form else [])
 
 
-def _complete(instance, task, actor, cleaned):
-    step = {"kind": "complete", "task_id": task.id, "actor_id": actor.id, "data": cleaned}
+def _complete(instance, task, actor, cleaned, attached=()):
+    step = {"kind": "complete", "task_id": task.id, "actor_id": actor.id, "data": cleaned,
+            "attached": list(attached)}
 
     def action(flow, ctx):
+        files.link_to_instance(attached, instance)
         now = utcnow()
         task.state, task.completed_at, task.completed_by_id = TaskStatus.COMPLETED, now, actor.id
         task.outcome = cleaned.get("decision") or ("submitted" if task.lane == "applicant" else "done")
@@ -301,7 +303,7 @@ def retry_instance(actor, instance_id):
     if step.get("kind") == "complete":
         task = Session().get(HumanTask, step["task_id"])
         original = Session().get(User, step["actor_id"])
-        return _complete(instance, task, original, step["data"])
+        return _complete(instance, task, original, step["data"], step.get("attached", ()))
     return _run_step(instance, actor, {"kind": "timers"}, lambda flow, ctx: flow.fire_timers())
 
 
@@ -319,3 +321,87 @@ def fire_due_timers(now=None, limit=200):
         _run_step(instance, None, {"kind": "timers"}, lambda flow, ctx: flow.fire_timers())
     return len(ids)
 
+
+
+# --- plain views of instances and tasks for the pages and the API -------------------------------------------
+
+def iso(value):
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def task_summary(task):
+    return {"id": task.id, "instance_id": task.instance_id, "process_key": task.process_key,
+            "name": task.bpmn_id, "title": task.name, "lane": task.lane,
+            "lane_label": lanes.LANES[task.lane].label if task.lane in lanes.LANES else task.lane,
+            "assignee": task.assignee.username if task.assignee else None, "state": task.state,
+            "instance_title": task.instance.title, "org": task.instance.org.name,
+            "created_at": iso(task.created_at), "due_at": iso(task.due_at),
+            "completed_at": iso(task.completed_at),
+            "completed_by": task.completed_by.username if task.completed_by else None,
+            "outcome": task.outcome, "comment": task.comment}
+
+
+def history(instance):
+    from models.workflow import ProcessEvent
+    events = Session().scalars(select(ProcessEvent).where(ProcessEvent.instance_id == instance.id)
+                               .order_by(ProcessEvent.at, ProcessEvent.id)).all()
+    return [{"at": iso(e.at), "kind": e.kind, "actor": e.actor_name, "task": e.task_name, "bpmn_id": e.bpmn_id,
+             "outcome": e.outcome, "comment": e.comment, "detail": e.detail or {}} for e in events]
+
+
+def instance_view(actor, instance):
+    body = {"id": instance.id, "process_key": instance.process_key, "process_name": instance.spec.name,
+            "version": instance.spec.version, "title": instance.title, "status": instance.status,
+            "status_label": instance.status_label, "org": instance.org.name,
+            "started_by": instance.started_by.username, "created_at": iso(instance.created_at),
+            "completed_at": iso(instance.completed_at),
+            "tasks": [task_summary(t) for t in open_tasks(instance)], "history": history(instance)}
+    if instance.status == InstanceStatus.ERROR and inbox.can_administer(actor, instance):
+        body["error_message"] = instance.error_message
+    return body
+
+
+def load_flow(instance):
+    return engine.Workflow.load(instance.spec.spec_json, instance.state, instance.serializer_version)
+
+
+def task_data(task):
+    """The values a task's form shows: what the workflow holds for it (previous answers on resubmission)."""
+    if task.state != TaskStatus.READY:
+        return {}
+    return load_flow(task.instance).task_data(task.task_guid)
+
+
+def diagram_svg(instance):
+    from workflows import diagram
+    completed, current = load_flow(instance).highlights() if instance.status != InstanceStatus.COMPLETED \
+        else (load_flow(instance).highlights()[0], set())
+    return diagram.render_svg(instance.spec.bpmn_xml, completed=completed, current=current,
+                              lane_labels=lanes.labels())
+
+
+def start_form(key):
+    """The form shown before an instance exists (the first applicant task of the newest version)."""
+    defn = definition(key)
+    first = engine.first_user_task(defn.spec_json)
+    if first is None or first.lane != "applicant" or not first.form:
+        return None
+    return forms.form_from_dicts(first.form, defn.forms[first.form], defn.forms.get(first.ui) or {})
+
+
+def can_read_file(actor, attachment):
+    """The owner, and whoever may see the instance the file belongs to."""
+    if attachment.owner_id == actor.id:
+        return True
+    if attachment.instance_id is None:
+        return False
+    return inbox.can_see_instance(actor, Session().get(ProcessInstance, attachment.instance_id))
+
+
+def latest_data(instance):
+    return load_flow(instance).latest_data()
+
+
+def open_tasks(instance):
+    return Session().scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                     HumanTask.state == TaskStatus.READY)).all()

@@ -11,8 +11,8 @@ from tests.conftest import DEMO_PASSWORD
 from workflows import accounts, auth
 
 NEW_PASSWORD = "Hg#5207tkW"
-ADMIN_MENU = ["工作台", "人员账号管理", "角色管理", "系统日志"]
-MASTER_MENU = ["工作台", "人员账号管理", "角色管理"]
+ADMIN_MENU = ["工作台", "我的待办", "我的申请", "人员账号管理", "角色管理", "系统日志"]
+MASTER_MENU = ["工作台", "我的待办", "我的申请", "人员账号管理", "角色管理"]
 PAGES = {  # path: the function point it needs
     "/accounts/": "sys.accounts",
     "/accounts/new": "sys.accounts.edit",
@@ -94,9 +94,9 @@ ACCOUNTS = {  # username: (menu, function points of the pages in PAGES it may op
     "jahosp001": (MASTER_MENU, {"sys.accounts", "sys.accounts.edit", "sys.roles", "sys.roles.edit"}),
     "wchosp001": (MASTER_MENU, {"sys.accounts", "sys.accounts.edit", "sys.roles", "sys.roles.edit"}),
     # accounts of the default roles that the demo lacks
-    "jabj00001": (["工作台", "系统日志"], {"sys.audit"}),
-    "jabj00002": (["工作台"], set()),
-    "jazb00001": (["工作台"], set()),
+    "jabj00001": (["工作台", "我的待办", "我的申请", "系统日志"], {"sys.audit"}),
+    "jabj00002": (["工作台", "我的申请"], set()),
+    "jazb00001": (["工作台", "我的申请"], set()),
 }
 EXTRA = [("jabj00001", UserType.SAME_LEVEL_1, "jaadmin01", "same_level_1"),
          ("jabj00002", UserType.SAME_LEVEL_2, "jaadmin01", "same_level_2"),

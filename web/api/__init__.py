@@ -38,4 +38,4 @@ def json_body():
     return data
 
 
-from web.api import auth_api, users_api, openapi  # noqa: E402,F401  (routes register on bp)
+from web.api import auth_api, users_api, processes_api, openapi  # noqa: E402,F401  (routes register on bp)
