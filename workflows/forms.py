@@ -1,8 +1,9 @@
 """Task forms: a JSON Schema (draft 2020-12) per user task, validated here and rendered by the Jinja UI.
 
 A form is a schema file in ``bpmn/forms`` plus an optional UI file (``ui:order``; per field ``ui:widget``,
-``ui:enumNames``, ``ui:help``, ``ui:title``), by default ``<name>.ui.json`` next to ``<name>[.schema].json``.
-Extra formats: ``cn-resident-id``, ``cn-mobile``, ``cn-uscc``, ``date`` (strict) and ``file-ref``.
+``ui:enumNames``, ``ui:help``, ``ui:title``), found by default as ``<name>.ui.json`` or ``<name>.uischema.json``
+next to ``<name>[.schema].json``. Extra formats: ``cn-resident-id``, ``cn-mobile``, ``cn-uscc``, ``date``
+(strict ``YYYY-MM-DD``) and ``file-ref`` (an attachment id).
 """
 from __future__ import annotations
 
@@ -32,9 +33,11 @@ _FORMAT_MESSAGES = {"cn-resident-id": "居民身份证号码不正确", "cn-mobi
 _CHOICE = "请选择有效的“{title}”"
 _MESSAGES = {  # a "required" error is reported on the missing property
     "required": "请填写“{title}”", "type": "“{title}”格式不正确", "enum": _CHOICE, "const": _CHOICE,
-    "pattern": "“{title}”格式不正确", "minLength": "“{title}”不得少于{limit}个字符", "maxLength": "“{title}”不得超过{limit}个字符",
-    "minimum": "“{title}”不得小于{limit}", "maximum": "“{title}”不得大于{limit}", "exclusiveMinimum": "“{title}”必须大于{limit}", "exclusiveMaximum": "“{title}”必须小于{limit}",
-    "minItems": "“{title}”至少需要{limit}项", "maxItems": "“{title}”最多{limit}项"}
+    "pattern": "“{title}”格式不正确", "minLength": "“{title}”不得少于{limit}个字符",
+    "maxLength": "“{title}”不得超过{limit}个字符", "minimum": "“{title}”不得小于{limit}",
+    "maximum": "“{title}”不得大于{limit}", "exclusiveMinimum": "“{title}”必须大于{limit}",
+    "exclusiveMaximum": "“{title}”必须小于{limit}", "minItems": "“{title}”至少需要{limit}项",
+    "maxItems": "“{title}”最多{limit}项"}
 _GENERIC = "“{title}”填写不正确"
 # When one field has several errors, the lowest rank is shown.
 _RANK = {name: i for i, name in enumerate(
@@ -77,8 +80,9 @@ def load_form(schema_filename: str, ui_filename: str | None = None, *, forms_dir
     """Load (once) a form from ``forms_dir``; the returned dicts are shared and must not be modified."""
     schema = _read_json(forms_dir, schema_filename)
     if ui_filename is None:
-        sibling = re.sub(r"(\.schema)?\.json$", "", schema_filename) + ".ui.json"
-        ui_filename = sibling if os.path.isfile(os.path.join(forms_dir, sibling)) else None
+        stem = re.sub(r"(\.schema)?\.json$", "", schema_filename)
+        ui_filename = next((stem + suffix for suffix in (".ui.json", ".uischema.json")
+                            if os.path.isfile(os.path.join(forms_dir, stem + suffix))), None)
     ui = None if ui_filename is None else _read_json(forms_dir, ui_filename)
     return form_from_dicts(schema_filename, schema, ui)
 

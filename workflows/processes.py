@@ -252,8 +252,9 @@ def _require_ready(task):
         raise Conflict("该流程处理异常，请等待管理员处理后再试", code="instance_error")
 
 
-def complete_task(actor, task_id, data, *, file_exists=None):
-    """Validate ``data`` against the task's form and complete the task as one step."""
+def complete_task(actor, task_id, data):
+    """Validate ``data`` against the task's form and complete the task as one step. File fields must name
+    the actor's own uploads that no other instance uses."""
     task = get_task(actor, task_id)
     instance = _lock_instance(task.instance_id)
     Session().refresh(task)
@@ -261,7 +262,7 @@ def complete_task(actor, task_id, data, *, file_exists=None):
     if not inbox.can_act(actor, task):
         raise NotAuthorized("您不能处理该任务", audit=("task_complete", "human_task", task.id))
     form = task_form(task)
-    cleaned = forms.validate(form, data or {}, file_exists=file_exists) if form else {}
+    cleaned = forms.validate(form, data or {}, file_exists=files.file_exists_for(actor, instance)) if form else {}
     if task.assignee_id is None:
         task.assignee_id = actor.id
     return _complete(instance, task, actor, cleaned, forms.file_ids(form, cleaned) if form else [])

@@ -52,6 +52,7 @@ def test_load_form_finds_the_sibling_ui_file_and_caches(form):
     explicit = forms.load_form("sample.schema.json", "sample.ui.json", forms_dir=FIXTURES)
     assert explicit.ui == form.ui
     assert forms.load_form("plain.json", forms_dir=FIXTURES).ui == {}
+    assert forms.load_form("plain_alt.schema.json", forms_dir=FIXTURES).ui == {"ui:order": ["note"]}
 
 
 @pytest.mark.parametrize("name", ["../sample.schema.json", "sub/x.json", "a\\b.json", "..", ""])

@@ -105,6 +105,90 @@ SPEC = {
 }
 
 
+def _id(name):
+    return [{"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}]
+
+
+DATA_BODY = {"content": {"application/json": {"schema": {"type": "object", "properties": {
+    "data": {"type": "object", "description": "按任务表单的 JSON Schema 填写的数据"}}}}}}
+TASK_ERRORS = {**COMMON_ERRORS, "404": _error("任务不存在或不在管辖范围内"),
+               "409": _error("任务已被处理（task_not_ready，含 completed_by、completed_at）")}
+
+SPEC["components"]["schemas"].update({
+    "Task": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "instance_id": {"type": "integer"}, "process_key": {"type": "string"},
+        "name": {"type": "string", "description": "BPMN 任务 id"}, "title": {"type": "string"},
+        "lane": {"type": "string"}, "assignee": {"type": ["string", "null"]}, "state": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "due_at": {"type": ["string", "null"], "format": "date-time"},
+        "form": {"type": ["object", "null"], "properties": {"schema": {"type": "object"}, "ui": {"type": "object"}}},
+        "data": {"type": "object"}}},
+    "Instance": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "process_key": {"type": "string"}, "version": {"type": "integer"},
+        "title": {"type": "string"}, "status": {"type": "string", "enum": ["running", "completed", "cancelled", "error"]},
+        "tasks": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
+        "history": {"type": "array", "items": {"type": "object", "properties": {
+            "at": {"type": "string"}, "kind": {"type": "string"}, "actor": {"type": ["string", "null"]},
+            "task": {"type": ["string", "null"]}, "outcome": {"type": ["string", "null"]},
+            "comment": {"type": ["string", "null"]}}}}}},
+    "ValidationError": {"type": "object", "properties": {
+        "error": {"const": "validation"}, "fields": {"type": "object", "additionalProperties": {"type": "string"}}}},
+})
+SPEC["paths"].update({
+    "/processes": {"get": {"summary": "可发起的流程（key、名称、当前版本）", "responses": {
+        "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "array", "items": {
+            "type": "object", "properties": {"key": {"type": "string"}, "name": {"type": "string"},
+                                             "version": {"type": "integer"}}}}}}}, **COMMON_ERRORS}}},
+    "/processes/{key}/instances": {"post": {
+        "summary": "发起流程；带 data 时同时提交申请人的第一个表单，否则作为草稿留在“我的待办”",
+        "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "requestBody": DATA_BODY,
+        "responses": {"201": _json("#/components/schemas/Instance", "已发起"), **COMMON_ERRORS,
+                      "404": _error("流程不存在"), "422": _json("#/components/schemas/ValidationError", "表单有误")}}},
+    "/instances/{instance_id}": {"get": {"summary": "流程实例：当前任务与审批记录", "parameters": _id("instance_id"),
+                                         "responses": {"200": _json("#/components/schemas/Instance"), **COMMON_ERRORS,
+                                                       "404": _error("不存在或无权查看")}}},
+    "/instances/{instance_id}/diagram.svg": {"get": {
+        "summary": "流程图（SVG，已完成与当前步骤高亮）", "parameters": _id("instance_id"),
+        "responses": {"200": {"description": "SVG", "content": {"image/svg+xml": {}}}, **COMMON_ERRORS,
+                      "404": _error("不存在或无权查看")}}},
+    "/instances/{instance_id}/retry": {"post": {"summary": "重试处理异常的步骤（管理员）", "parameters": _id("instance_id"),
+                                                "responses": {"200": _json("#/components/schemas/Instance"),
+                                                              **COMMON_ERRORS, "409": _error("没有需要重试的步骤")}}},
+    "/tasks": {"get": {"summary": "任务列表", "parameters": [
+        {"name": "view", "in": "query", "schema": {"type": "string", "enum": ["assigned", "claimable", "done", "requests"]}},
+        {"name": "process", "in": "query", "schema": {"type": "string"}},
+        {"name": "org_id", "in": "query", "schema": {"type": "integer"}},
+        {"name": "page", "in": "query", "schema": {"type": "integer"}},
+        {"name": "per_page", "in": "query", "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "items 与 total（requests 视图返回流程实例）"}, **COMMON_ERRORS}}},
+    "/tasks/{task_id}": {"get": {"summary": "任务详情，含表单 schema/ui 与当前数据", "parameters": _id("task_id"),
+                                 "responses": {"200": _json("#/components/schemas/Task"), **COMMON_ERRORS,
+                                               "404": _error("不存在或不在管辖范围内")}}},
+    "/tasks/{task_id}/claim": {"post": {"summary": "认领", "parameters": _id("task_id"),
+                                        "responses": {"200": _json("#/components/schemas/Task"), **TASK_ERRORS}}},
+    "/tasks/{task_id}/release": {"post": {"summary": "放回待认领", "parameters": _id("task_id"),
+                                          "responses": {"200": _json("#/components/schemas/Task"), **TASK_ERRORS}}},
+    "/tasks/{task_id}/reassign": {"post": {
+        "summary": "转办给同单位的其他审核人", "parameters": _id("task_id"),
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+            "username": {"type": "string"}}}}}},
+        "responses": {"200": _json("#/components/schemas/Task"), **TASK_ERRORS, "422": _error("该用户不能处理此任务")}}},
+    "/tasks/{task_id}/complete": {"post": {
+        "summary": "提交任务表单", "parameters": _id("task_id"), "requestBody": DATA_BODY,
+        "responses": {"200": _json("#/components/schemas/Instance"), **TASK_ERRORS,
+                      "422": _json("#/components/schemas/ValidationError", "表单有误")}}},
+    "/files": {"post": {
+        "summary": "上传文件（JPG/PNG/PDF，≤3 MB，按内容识别类型），返回可在表单中引用的 id",
+        "requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object", "properties": {
+            "file": {"type": "string", "format": "binary"}}}}}},
+        "responses": {"201": {"description": "已上传"}, **COMMON_ERRORS, "422": _error("文件被拒绝")}}},
+    "/files/{file_id}": {"get": {"summary": "下载文件（上传者或可查看所属流程的用户）", "parameters": _id("file_id"),
+                                 "responses": {"200": {"description": "文件内容"}, **COMMON_ERRORS,
+                                               "404": _error("不存在或无权查看")}}},
+})
+
+
 @bp.get("/openapi.json", endpoint="openapi")
 def openapi():
     return jsonify(SPEC)

@@ -102,8 +102,7 @@ def reassign_task(task_id):
 
 @bp.post("/tasks/<int:task_id>/complete", endpoint="complete_task")
 def complete_task(task_id):
-    instance = processes.complete_task(g.actor, task_id, _data(json_body()),
-                                       file_exists=files.file_exists_for(g.actor))
+    instance = processes.complete_task(g.actor, task_id, _data(json_body()))
     Session.commit()
     return jsonify(processes.instance_view(g.actor, instance))
 

@@ -49,15 +49,18 @@ def process_list():
     return render_template("workflow/processes.html", processes=processes.registry().values())
 
 
-def _post_data(form):
-    """The submitted values, with uploaded files stored and replaced by their attachment ids."""
+def _post_data(form, previous=None):
+    """The submitted values, with uploaded files stored and replaced by their attachment ids. A file field
+    left empty keeps the file submitted before (a file input cannot be pre-filled on resubmission)."""
     data = forms.coerce_post(form, request.form)
     for view in forms.field_views(form):
-        upload = request.files.get(view.name) if view.widget == "file" else None
+        if view.widget != "file":
+            continue
+        upload = request.files.get(view.name)
         if upload is not None and upload.filename:
             data[view.name] = files.store_upload(g.actor, upload.filename, upload.stream).id
-        elif view.widget == "file" and request.form.get(f"{view.name}__keep"):
-            data[view.name] = int(request.form[f"{view.name}__keep"])
+        elif (previous or {}).get(view.name):
+            data[view.name] = previous[view.name]
     return data
 
 
@@ -93,8 +96,8 @@ def task(task_id):
     errors = {}
     if request.method == "POST":
         try:
-            values = _post_data(form) if form else {}
-            processes.complete_task(g.actor, task.id, values, file_exists=files.file_exists_for(g.actor))
+            values = _post_data(form, values) if form else {}
+            processes.complete_task(g.actor, task.id, values)
         except (FormInvalid, InvalidInput) as exc:
             Session.rollback()
             errors = getattr(exc, "fields", {}) or {"_": exc.message}
