@@ -198,10 +198,7 @@ def start_instance(actor, key, data=None):
 
 
 def claim_task(actor, task_id):
-    task = get_task(actor, task_id)
-    _lock_instance(task.instance_id)
-    Session().refresh(task)
-    _require_ready(task)
+    task = _locked_ready_task(actor, task_id)
     if task.assignee_id is not None:
         raise TaskNotReady("该任务已被他人认领", assignee=task.assignee.username if task.assignee else None)
     if not inbox.can_claim(actor, task):
@@ -213,10 +210,7 @@ def claim_task(actor, task_id):
 
 
 def release_task(actor, task_id):
-    task = get_task(actor, task_id)
-    _lock_instance(task.instance_id)
-    Session().refresh(task)
-    _require_ready(task)
+    task = _locked_ready_task(actor, task_id)
     if task.assignee_id != actor.id or task.lane == "applicant":
         raise NotAuthorized("只能退回自己认领的审核任务", audit=("task_release", "human_task", task.id))
     task.assignee_id = None
@@ -227,10 +221,7 @@ def release_task(actor, task_id):
 
 def reassign_task(actor, task_id, username):
     """Hand a task to another eligible member of the same candidate organization (转办)."""
-    task = get_task(actor, task_id)
-    _lock_instance(task.instance_id)
-    Session().refresh(task)
-    _require_ready(task)
+    task = _locked_ready_task(actor, task_id)
     if not (task.assignee_id == actor.id or (task.assignee_id is None and inbox.can_claim(actor, task))):
         raise NotAuthorized("您不能转办该任务", audit=("task_reassign", "human_task", task.id))
     target = Session().scalars(select(User).where(User.username == (username or "").strip().lower())).one_or_none()
@@ -240,6 +231,15 @@ def reassign_task(actor, task_id, username):
     StepContext(task.instance, actor).event("reassigned", actor_id=actor.id, actor_name=actor.username,
                                             task_guid=task.task_guid, bpmn_id=task.bpmn_id, task_name=task.name,
                                             detail={"to": target.username})
+    return task
+
+
+def _locked_ready_task(actor, task_id):
+    """The task, re-read under the instance lock, still open; else ``TaskNotReady`` (409)."""
+    task = get_task(actor, task_id)
+    _lock_instance(task.instance_id)
+    Session().refresh(task)
+    _require_ready(task)
     return task
 
 

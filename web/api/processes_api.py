@@ -1,11 +1,12 @@
 """Processes, instances, tasks and files over the JSON API."""
-from flask import Response, g, jsonify, request, send_file
+from flask import Response, g, jsonify, request
 
 from models import Session
 from web.api import bp, json_body
 from web.security import requires
 from workflows import files, inbox, processes
-from workflows.errors import InvalidInput, NotFound
+from web.workflow.views import send_attachment
+from workflows.errors import InvalidInput
 
 PER_PAGE_MAX = 100
 
@@ -120,10 +121,6 @@ def upload_file():
 
 @bp.get("/files/<int:file_id>", endpoint="get_file")
 def get_file(file_id):
-    attachment = files.get_attachment(file_id)
-    if attachment is None or not processes.can_read_file(g.actor, attachment):
-        raise NotFound()
-    return send_file(files.attachment_path(attachment), mimetype=attachment.content_type, as_attachment=True,
-                     download_name=attachment.original_name)
+    return send_attachment(file_id)
 
 

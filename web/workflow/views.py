@@ -64,6 +64,12 @@ def _post_data(form, previous=None):
     return data
 
 
+def _field_errors(exc):
+    """One message per field, from a form's ``FormInvalid`` or an upload's ``InvalidInput``."""
+    fields = getattr(exc, "fields", None) or {"_": exc.message}
+    return {name: (value[0] if isinstance(value, list) else value) for name, value in fields.items()}
+
+
 @bp.route("/processes/<key>/start", methods=["GET", "POST"])
 @requires("approval.requests")
 def start(key):
@@ -78,8 +84,7 @@ def start(key):
             instance = processes.start_instance(g.actor, key, values)
         except (FormInvalid, InvalidInput) as exc:
             Session.rollback()
-            errors = getattr(exc, "fields", {}) or {"_": exc.message}
-            errors = {k: (v[0] if isinstance(v, list) else v) for k, v in errors.items()}
+            errors = _field_errors(exc)
         else:
             Session.commit()
             flash("申请已提交", "success")
@@ -100,8 +105,7 @@ def task(task_id):
             processes.complete_task(g.actor, task.id, values)
         except (FormInvalid, InvalidInput) as exc:
             Session.rollback()
-            errors = getattr(exc, "fields", {}) or {"_": exc.message}
-            errors = {k: (v[0] if isinstance(v, list) else v) for k, v in errors.items()}
+            errors = _field_errors(exc)
         else:
             Session.commit()
             flash("已提交", "success")
@@ -184,6 +188,11 @@ def retry(instance_id):
 
 @bp.route("/files/<int:file_id>")
 def file(file_id):
+    return send_attachment(file_id)
+
+
+def send_attachment(file_id):
+    """Download an attachment the actor may read (its owner, or whoever may see its instance); else 404."""
     attachment = files.get_attachment(file_id)
     if attachment is None or not processes.can_read_file(g.actor, attachment):
         raise NotFound()
