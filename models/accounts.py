@@ -158,6 +158,7 @@ class User(Base):
     lock_reason: Mapped[str | None] = mapped_column(String(32))
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lock_detail: Mapped[str | None] = mapped_column(String(128))
 
     status: Mapped[str] = mapped_column(String(16), default=UserStatus.ACTIVE)
     real_name_verified: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -45,10 +45,16 @@ def names():
 @handler("notify_candidates")
 def notify_candidates(ctx, task):
     """Remind the candidates (or the assignee) of an open task; recorded on the timeline (催办)."""
-    from workflows import inbox
+    from workflows import inbox, notifications
     rows = Session().query(HumanTask).filter_by(instance_id=ctx.instance.id, bpmn_id=task,
                                                  state=TaskStatus.READY).all()
-    notified = sorted({u.username for row in rows for u in inbox.candidates(row)})
+    people = {u.id: u for row in rows for u in inbox.candidates(row)}
+    for row in rows:
+        for user in inbox.candidates(row):
+            notifications.notify(user, "reminder", f"催办：{ctx.instance.title}（{row.name}）待处理",
+                                 body=f"{ctx.instance.org.name} 提交的申请已等待处理，请及时办理。",
+                                 link=f"/tasks/{row.id}")
+    notified = sorted(u.username for u in people.values())
     ctx.event("reminder", bpmn_id=task, task_name=rows[0].name if rows else task,
               detail={"notified": notified})
     return {"notified": notified}

@@ -190,3 +190,14 @@ def test_a_broken_bpmn_file_names_file_and_element(tmp_path):
     with pytest.raises(engine.BpmnError) as exc:
         engine.load_registry(str(tmp_path))
     assert "broken.bpmn" in str(exc.value) and "review" in str(exc.value) and "nobody" in str(exc.value)
+
+
+def test_reminders_reach_the_candidates_as_notifications(people):
+    from models.scheduling import Notification
+    with time_machine.travel(T0, tick=False) as clock:
+        instance = processes.start_instance(people("jahosp001"), "generic_request", SUBMIT)
+        clock.shift(timedelta(days=3, seconds=1))
+        processes.fire_due_timers()
+    notes = Session().scalars(select(Notification).where(Notification.kind == "reminder")).all()
+    assert [(n.user.username, n.link) for n in notes] == [("jaadmin01", f"/tasks/{open_task(instance).id}")]
+    assert instance.title in notes[0].title
