@@ -71,8 +71,7 @@ class InboxFilter:
 
 def _filtered(query, flt, created):
     if flt.process_key:
-        query = query.where(HumanTask.process_key == flt.process_key) if created is HumanTask.created_at \
-            else query.where(ProcessInstance.process_key == flt.process_key)
+        query = query.where(ProcessInstance.process_key == flt.process_key)
     if flt.since:
         query = query.where(created >= flt.since)
     if flt.until:
@@ -97,10 +96,10 @@ def view_query(user, view, flt=None):
             return query.where(False)
         query = query.where(HumanTask.candidate_org_id == user.org_id, HumanTask.lane.in_(sorted(my_lanes)),
                             HumanTask.state == TaskStatus.READY, HumanTask.assignee_id.is_(None),
-                            HumanTask.initiator_id != user.id)
+                            HumanTask.initiator_id != user.id, ProcessInstance.status != "error")
     elif view == "done":
         query = query.where(HumanTask.completed_by_id == user.id)
-        return _filtered(query, flt, HumanTask.created_at).order_by(HumanTask.completed_at.desc())
+        return _filtered(query, flt, HumanTask.completed_at).order_by(HumanTask.completed_at.desc())
     else:
         raise ValueError(view)
     return _filtered(query, flt, HumanTask.created_at).order_by(

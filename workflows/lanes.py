@@ -6,6 +6,7 @@ question: tasks of my organization, in the lanes I qualify for, not started by m
 """
 from dataclasses import dataclass
 
+from models import utcnow
 from models.accounts import UserType
 from workflows import roles
 
@@ -57,7 +58,7 @@ def candidate_org(lane_key, instance):
 def qualifies(user, lane_key, org_id):
     """May ``user`` act in ``lane_key`` for tasks whose candidates are the members of ``org_id``?"""
     spec = lane(lane_key)
-    if lane_key == "applicant" or user.org_id != org_id or not user.is_active:
+    if lane_key == "applicant" or user.org_id != org_id or not user.is_active or user.is_locked(utcnow()):
         return False
     if user.user_type in spec.user_types:
         return "approval.inbox" in roles.permissions_of(user) or user.user_type == UserType.MASTER

@@ -203,7 +203,8 @@ def claim_task(actor, task_id):
         raise TaskNotReady("该任务已被他人认领", assignee=task.assignee.username if task.assignee else None)
     if not inbox.can_claim(actor, task):
         raise NotAuthorized("您不能认领该任务", audit=("task_claim", "human_task", task.id))
-    task.assignee_id = actor.id
+    task.assignee = actor
+    Session().flush()
     StepContext(task.instance, actor).event("claimed", actor_id=actor.id, actor_name=actor.username,
                                             task_guid=task.task_guid, bpmn_id=task.bpmn_id, task_name=task.name)
     return task
@@ -213,21 +214,27 @@ def release_task(actor, task_id):
     task = _locked_ready_task(actor, task_id)
     if task.assignee_id != actor.id or task.lane == "applicant":
         raise NotAuthorized("只能退回自己认领的审核任务", audit=("task_release", "human_task", task.id))
-    task.assignee_id = None
+    task.assignee = None
+    Session().flush()
     StepContext(task.instance, actor).event("released", actor_id=actor.id, actor_name=actor.username,
                                             task_guid=task.task_guid, bpmn_id=task.bpmn_id, task_name=task.name)
     return task
 
 
 def reassign_task(actor, task_id, username):
-    """Hand a task to another eligible member of the same candidate organization (转办)."""
+    """Hand a task to another eligible member of the same candidate organization (转办). Its holder or a
+    candidate may; an administrator of the instance's region may take a task back from a holder who can no
+    longer act (locked, disabled or deleted)."""
     task = _locked_ready_task(actor, task_id)
-    if not (task.assignee_id == actor.id or (task.assignee_id is None and inbox.can_claim(actor, task))):
+    holder = task.assignee_id == actor.id or (task.assignee_id is None and inbox.can_claim(actor, task))
+    stranded = task.assignee is not None and (not task.assignee.is_active or task.assignee.is_locked(utcnow()))
+    if not (holder or (stranded and task.lane != "applicant" and inbox.can_administer(actor, task.instance))):
         raise NotAuthorized("您不能转办该任务", audit=("task_reassign", "human_task", task.id))
     target = Session().scalars(select(User).where(User.username == (username or "").strip().lower())).one_or_none()
     if target is None or not inbox.can_claim(target, task):
         raise InvalidInput(fields={"username": ["该用户不能处理此任务（须为同一单位、具备相应角色且不是申请人）"]})
-    task.assignee_id = target.id
+    task.assignee = target
+    Session().flush()
     StepContext(task.instance, actor).event("reassigned", actor_id=actor.id, actor_name=actor.username,
                                             task_guid=task.task_guid, bpmn_id=task.bpmn_id, task_name=task.name,
                                             detail={"to": target.username})
@@ -264,7 +271,7 @@ def complete_task(actor, task_id, data):
     form = task_form(task)
     cleaned = forms.validate(form, data or {}, file_exists=files.file_exists_for(actor, instance)) if form else {}
     if task.assignee_id is None:
-        task.assignee_id = actor.id
+        task.assignee = actor
     return _complete(instance, task, actor, cleaned, forms.file_ids(form, cleaned) if form else [])
 
 

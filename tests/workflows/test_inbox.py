@@ -253,6 +253,20 @@ def test_reassign_to_an_ineligible_user_is_refused(people, colleague, target):
     assert events(instance, "reassigned") == []
 
 
+@pytest.mark.parametrize("how", ["locked", "deleted"])
+def test_a_colleague_who_cannot_log_in_is_no_candidate(people, colleague, how):
+    """A task handed to an account that cannot log in would sit where nobody can act on it."""
+    city = people("whadmin01")                       # manages the business admins of its counties
+    (accounts.lock_user if how == "locked" else accounts.delete_user)(city, colleague)
+    review = review_of(start(people("jahosp001")))
+    assert [u.username for u in inbox.candidates(review)] == ["jaadmin01"]
+    assert not inbox.can_claim(colleague, review)
+    processes.claim_task(people("jaadmin01"), review.id)
+    with pytest.raises(InvalidInput):
+        processes.reassign_task(people("jaadmin01"), review.id, "jaadmin02")
+    assert review.assignee.username == "jaadmin01"
+
+
 @pytest.mark.parametrize("actor, error", [("whadmin01", NotAuthorized), ("jahosp001", NotAuthorized),
                                           ("jaadmin02", NotAuthorized), ("wcadmin01", NotFound),
                                           ("jasub0001", NotFound)])
@@ -360,3 +374,25 @@ def test_paging(people):
     assert total == 5 and [r.id for r in rows] == [made[1].id, made[0].id]        # newest request first
     rows, total = inbox.page(reviewer, "claimable", inbox.InboxFilter(since=T0 + 3 * DAY), per_page=1)
     assert total == 2 and [r.id for r in rows] == everything[3:4]
+
+
+def test_a_region_admin_takes_back_a_task_from_a_locked_holder(ready, users):
+    """Only when the holder can no longer act may an administrator of the region reassign its task."""
+    from workflows import accounts, processes
+    from models.workflow import HumanTask
+    from sqlalchemy import select
+    ready("jahosp001", "jaadmin01", "whadmin01", verified=True)
+    instance = processes.start_instance(users("jahosp001"), "generic_request",
+                                        {"title": "测试转办", "description": "持有人被锁定"})
+    task = Session().scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                     HumanTask.state == "ready")).one()
+    processes.claim_task(users("jaadmin01"), task.id)
+    admin = users("jaadmin01")
+    second, _ = accounts.create_user(users("whadmin01"), user_type="business_admin", org_id=admin.org_id,
+                                     display_name="第二管理员", username="jaadmin0002", role_ids=[admin.roles[0].id])
+    second.real_name_verified = True
+    with pytest.raises(NotAuthorized):
+        processes.reassign_task(users("whadmin01"), task.id, "jaadmin0002")
+    accounts.lock_user(users("whadmin01"), admin)
+    processes.reassign_task(users("whadmin01"), task.id, "jaadmin0002")
+    assert task.assignee.username == "jaadmin0002"

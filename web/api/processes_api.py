@@ -5,7 +5,7 @@ from models import Session
 from web.api import bp, json_body
 from web.security import requires
 from workflows import files, inbox, processes
-from web.workflow.views import send_attachment
+from web.workflow.views import day_arg, send_attachment
 from workflows.errors import InvalidInput
 
 PER_PAGE_MAX = 100
@@ -60,7 +60,8 @@ def list_tasks():
     page = max(request.args.get("page", 1, type=int), 1)
     per_page = min(max(request.args.get("per_page", 20, type=int), 1), PER_PAGE_MAX)
     flt = inbox.InboxFilter(process_key=request.args.get("process") or None,
-                            org_id=request.args.get("org_id", type=int))
+                            org_id=request.args.get("org_id", type=int), since=day_arg("since"),
+                            until=day_arg("until", end=True))
     rows, total = inbox.page(g.actor, view, flt, page, per_page)
     items = [processes.instance_view(g.actor, r) if view == "requests" else processes.task_summary(r)
              for r in rows]

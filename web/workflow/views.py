@@ -15,7 +15,8 @@ bp = Blueprint("inbox", __name__)
 PER_PAGE = 20
 
 
-def _day(name, *, end=False):
+def day_arg(name, *, end=False):
+    """A ``YYYY-MM-DD`` query argument as the start (or, with ``end``, the end) of that day in China time."""
     raw = request.args.get(name, "").strip()
     try:
         day = datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=CST) if raw else None
@@ -31,8 +32,8 @@ def index():
     if view not in inbox.VIEWS:
         abort(404)
     flt = inbox.InboxFilter(process_key=request.args.get("process") or None,
-                            org_id=request.args.get("org_id", type=int), since=_day("since"),
-                            until=_day("until", end=True))
+                            org_id=request.args.get("org_id", type=int), since=day_arg("since"),
+                            until=day_arg("until", end=True))
     page = max(request.args.get("page", 1, type=int), 1)
     rows, total = inbox.page(g.actor, view, flt, page, PER_PAGE)
     args = {k: v for k, v in request.args.items() if k in ("view", "process", "org_id", "since", "until") and v}
