@@ -270,6 +270,8 @@ def complete_task(actor, task_id, data):
         raise NotAuthorized("您不能处理该任务", audit=("task_complete", "human_task", task.id))
     form = task_form(task)
     cleaned = forms.validate(form, data or {}, file_exists=files.file_exists_for(actor, instance)) if form else {}
+    if form:   # every field of the form is written, so no answer of an earlier round lingers in the data
+        cleaned = {name: cleaned.get(name) for name in form.schema.get("properties", {})}
     if task.assignee_id is None:
         task.assignee = actor
     return _complete(instance, task, actor, cleaned, forms.file_ids(form, cleaned) if form else [])
@@ -374,8 +376,9 @@ def load_flow(instance):
 
 
 def task_data(task):
-    """The values a task's form shows: what the workflow holds for it (previous answers on resubmission)."""
-    if task.state != TaskStatus.READY:
+    """The values a task's form starts with. The applicant's form shows its previous answers (resubmission
+    after a return); every other round starts blank, so nobody re-sends an earlier round's decision."""
+    if task.state != TaskStatus.READY or task.lane != "applicant":
         return {}
     return load_flow(task.instance).task_data(task.task_guid)
 

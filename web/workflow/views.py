@@ -8,7 +8,7 @@ from sqlalchemy import select
 from models import Session
 from web.filters import CST
 from web.security import requires
-from workflows import files, forms, inbox, jurisdiction, lanes, processes
+from workflows import files, forms, inbox, jurisdiction, lanes, maintenance, processes
 from workflows.errors import FormInvalid, InvalidInput, NotFound
 
 bp = Blueprint("inbox", __name__)
@@ -50,18 +50,21 @@ def process_list():
     return render_template("workflow/processes.html", processes=processes.registry().values())
 
 
-def _post_data(form, previous=None):
-    """The submitted values, with uploaded files stored and replaced by their attachment ids. A file field
-    left empty keeps the file submitted before (a file input cannot be pre-filled on resubmission)."""
+def _post_data(form):
+    """The submitted values, with uploaded files stored (and committed at once, so a form error elsewhere
+    never loses them) and replaced by their attachment ids. A file field left empty keeps the file named by
+    its ``__current`` companion; validation checks that file is the actor's own and free to use."""
     data = forms.coerce_post(form, request.form)
     for view in forms.field_views(form):
         if view.widget != "file":
             continue
         upload = request.files.get(view.name)
+        current = request.form.get(f"{view.name}__current", "")
         if upload is not None and upload.filename:
             data[view.name] = files.store_upload(g.actor, upload.filename, upload.stream).id
-        elif (previous or {}).get(view.name):
-            data[view.name] = previous[view.name]
+            Session.commit()
+        elif current.isdigit():
+            data[view.name] = int(current)
     return data
 
 
@@ -102,7 +105,7 @@ def task(task_id):
     errors = {}
     if request.method == "POST":
         try:
-            values = _post_data(form, values) if form else {}
+            values = _post_data(form) if form else {}
             processes.complete_task(g.actor, task.id, values)
         except (FormInvalid, InvalidInput) as exc:
             Session.rollback()
@@ -117,7 +120,8 @@ def task(task_id):
         fields=forms.field_views(form, values, errors) if form else [], errors=errors,
         can_act=inbox.can_act(g.actor, task), can_claim=task.assignee_id is None and inbox.can_claim(g.actor, task),
         is_assignee=task.assignee_id == g.actor.id, summary=_summary(instance),
-        attachments=_attachments(instance)), 422 if errors else 200
+        attachments=_attachments(instance),
+        users_snapshot=maintenance.permission_check_snapshot(instance)), 422 if errors else 200
 
 
 def _summary(instance):
@@ -131,7 +135,16 @@ def _summary(instance):
     form = processes.task_form(first)
     data = processes.latest_data(instance)
     props = form.schema.get("properties", {}) if form else {}
-    return [(prop.get("title", name), data.get(name)) for name, prop in props.items() if data.get(name) not in (None, "")]
+    rows = []
+    for name, prop in props.items():
+        value = data.get(name)
+        if value in (None, ""):
+            continue
+        if prop.get("format") == "file-ref":
+            attachment = files.get_attachment(value)
+            value = attachment.original_name if attachment else "（附件不可用）"
+        rows.append((prop.get("title", name), value))
+    return rows
 
 
 def _attachments(instance):
