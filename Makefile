@@ -39,7 +39,7 @@ system-packages:
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	EMBEDDED_SCHEDULER=1 $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install-dev system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -61,9 +61,17 @@ def create_app(config=None):
     for blueprint in (auth_bp, accounts_bp, roles_bp, audit_bp, inbox_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)
+    from web.notifications.views import bp as notifications_bp
+    from web.locklist.views import bp as locklist_bp
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(locklist_bp)
+    from web.scheduler.views import bp as scheduler_bp
+    app.register_blueprint(scheduler_bp)
 
     @app.teardown_appcontext
     def _remove_session(_exc):
         Session.remove()
 
+    from scheduler.runner import start_embedded
+    start_embedded(app)   # only with EMBEDDED_SCHEDULER=1 (make run); never in tests or the reloader's parent
     return app

@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 
 from models import Session
 from models.accounts import User, UserType
+from scheduler import scheduler_command
 from workflows import audit, auth, demo, reference
 from workflows.errors import PolicyViolation
 
@@ -83,3 +84,4 @@ def init_app(app):
     app.cli.add_command(db_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_admin_command)
+    app.cli.add_command(scheduler_command)

@@ -10,8 +10,10 @@ PAGES = [
     ("approval.inbox", "inbox.index", {"view": "assigned"}),
     ("approval.requests", "inbox.index", {"view": "requests"}),
     ("sys.accounts", "accounts.index", {}),
+    ("sys.locklist", "locklist.index", {}),
     ("sys.roles", "roles.index", {}),
     ("sys.audit", "audit.index", {}),
+    ("sys.jobs", "scheduler.index", {}),
 ]
 
 

@@ -34,6 +34,10 @@ ACTION_LABELS = {
     "access_denied": "越权访问",
     "audit_export": "导出日志",
     "admin_create": "创建系统管理员",
+    "job_run_manual": "手动执行定时任务",
+    "temporary_grant": "临时授权",
+    "temporary_grant_expire": "临时授权到期收回",
+    "locklist_export": "导出用户锁定一览表",
 }
 OUTCOME_LABELS = {"success": "成功", "failure": "失败", "denied": "拒绝"}
 

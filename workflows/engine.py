@@ -33,6 +33,7 @@ BPMN_DIR = os.path.join(ROOT, "bpmn")
 FORMS_DIR = os.path.join(BPMN_DIR, "forms")
 FORM_PROPERTY, UI_PROPERTY, DUE_PROPERTY = "formJsonSchemaFilename", "formUiSchemaFilename", "dueIn"
 
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
 SERIALIZER_VERSION = SERIALIZER.VERSION
 SAFE_BUILTINS = {name: getattr(builtins, name) for name in (
@@ -112,6 +113,7 @@ class ProcessDefinition:
     bpmn_xml: str
     spec_json: str
     forms: dict        # file name -> parsed JSON (schemas and UI schemas of the user tasks)
+    startable: bool = True   # False: only the system starts it (process property startableBy = "system")
 
 
 def _read_forms(filename, spec):
@@ -145,6 +147,17 @@ def _check_semantics(filename, spec):
             raise BpmnError(f"{filename}: element {task_spec.bpmn_id}: no service handler named {operation!r}")
 
 
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+
+
+def _process_property(process, name):
+    """A ``spiffworkflow:property`` on the process element itself (not on a task)."""
+    for prop in process.iterfind(f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}properties/{{{SPIFF_NS}}}property"):
+        if prop.get("name") == name:
+            return prop.get("value")
+    return None
+
+
 def parse_file(path):
     """``[ProcessDefinition]`` for the executable processes of one file, or ``BpmnError``."""
     filename = os.path.basename(path)
@@ -155,7 +168,7 @@ def parse_file(path):
         parser.add_bpmn_str(raw, filename=filename)
         root = etree.fromstring(raw)
         definitions = []
-        for process in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}process"):
+        for process in root.iter(f"{{{BPMN_NS}}}process"):
             if process.get("isExecutable") != "true":
                 continue
             key = process.get("id")
@@ -167,7 +180,8 @@ def parse_file(path):
             definitions.append(ProcessDefinition(
                 key=key, name=process.get("name") or key, filename=filename,
                 content_hash=hashlib.sha256(raw).hexdigest(), bpmn_xml=raw.decode("utf-8"),
-                spec_json=spec_json, forms=_read_forms(filename, spec)))
+                spec_json=spec_json, forms=_read_forms(filename, spec),
+                startable=_process_property(process, "startableBy") != "system"))
     except ValidationException as exc:
         where = f"element {exc.tag} {exc.id}".strip() if getattr(exc, "tag", "") else "document"
         line = f" (line {exc.line_number})" if getattr(exc, "line_number", "") else ""

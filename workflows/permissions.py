@@ -40,12 +40,14 @@ CATALOGUE = [
             ("sys.accounts.edit", "新增/修改/删除账号"), ("sys.accounts.lock", "锁定/解锁账号"),
             ("sys.accounts.reset", "重置密码"),
         ]),
+        ("sys.locklist", "用户锁定一览表", []),
         ("sys.roles", "角色管理", [("sys.roles.edit", "新增/修改/删除角色")]),
         ("sys.realname", "实名认证审核", []),
         ("sys.orgs", "用户单位管理", []),
         ("sys.audit", "系统日志", [("sys.audit.export", "导出日志")]),
         ("sys.codes", "码表维护", []),
         ("sys.regions", "行政区域代码维护", []),
+        ("sys.jobs", "定时任务", []),
     ]),
 ]
 
@@ -97,7 +99,7 @@ def subtree(*roots):
     return with_ancestors({c for r in roots for c in {r} | descendants(r)})
 
 
-SYSTEM_ONLY = {"sys.codes", "sys.regions"}
+SYSTEM_ONLY = {"sys.codes", "sys.regions", "sys.jobs"}
 _ADMIN = frozenset(all_codes() - SYSTEM_ONLY)
 
 # Default roles (code, name, role_type, permissions). Jiangsu 附表3 lost its check marks in the text we have;

@@ -55,8 +55,13 @@ def ensure_spec(defn):
     return row
 
 
+def startable_processes():
+    """The processes people start themselves (the others are started by the system)."""
+    return [d for d in registry().values() if d.startable]
+
+
 def list_processes():
-    return [{"key": d.key, "name": d.name, "version": ensure_spec(d).version} for d in registry().values()]
+    return [{"key": d.key, "name": d.name, "version": ensure_spec(d).version} for d in startable_processes()]
 
 
 class TaskNotReady(DomainError):
@@ -170,10 +175,13 @@ def _run_step(instance, actor, step, action):
     return instance
 
 
-def start_instance(actor, key, data=None):
+def start_instance(actor, key, data=None, *, by_system=False):
     """Start ``key`` for ``actor``'s organization. With ``data``, the first (applicant) task is submitted in
-    the same step; without, it waits as a draft in the applicant's inbox."""
+    the same step; without, it waits as a draft in the applicant's inbox. Processes marked as started by the
+    system need ``by_system`` (the scheduler), and are refused to people."""
     defn = definition(key)
+    if not defn.startable and not by_system:
+        raise NotAuthorized("该流程由系统自动发起，不能手动发起")
     if actor.org is None:
         raise NotAuthorized("系统管理员账号不能发起业务申请")
     spec = ensure_spec(defn)

@@ -4,7 +4,7 @@ The app factory (and the scheduler's entry point) call ``configure`` once with t
 web, the API, the CLI and the jobs all apply the same policy object.
 """
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 from workflows.passwords import PasswordPolicy
 
@@ -32,6 +32,9 @@ class Settings:
     upload_dir: str = "instance/uploads"
     upload_max_bytes: int = 3 * 1024 * 1024
     review_reminder: str = "P3D"             # ISO 8601 duration before a review task's candidates are reminded
+    stale_account_days: int = 180            # yearly review: lock accounts unused this long (0: rule off)
+    yearly_review_month: int = 1             # yearly review date (Jiangsu: with the yearly code maintenance)
+    yearly_review_day: int = 15
 
     @property
     def lockout_duration(self):
@@ -57,6 +60,9 @@ _KEYS = {
     "upload_dir": ("UPLOAD_DIR", str),
     "upload_max_bytes": ("UPLOAD_MAX_BYTES", _as_int),
     "review_reminder": ("REVIEW_REMINDER", str),
+    "stale_account_days": ("STALE_ACCOUNT_DAYS", _as_int),
+    "yearly_review_month": ("YEARLY_REVIEW_MONTH", _as_int),
+    "yearly_review_day": ("YEARLY_REVIEW_DAY", _as_int),
 }
 
 _current = Settings()
@@ -72,10 +78,20 @@ def configure(cfg):
     settings = Settings(**values)
     if settings.initial_password_mode not in ("random", "default"):
         raise ValueError("INITIAL_PASSWORD_MODE must be 'random' or 'default'")
+    _check_review(settings)
     _current = settings
     from workflows import hashing
     hashing.configure(settings.argon2_time_cost, settings.argon2_memory_cost)
     return settings
+
+
+def _check_review(settings):
+    if settings.stale_account_days < 0:
+        raise ValueError("STALE_ACCOUNT_DAYS must not be negative")
+    try:
+        date(2001, settings.yearly_review_month, settings.yearly_review_day)   # a date every year has
+    except ValueError:
+        raise ValueError("YEARLY_REVIEW_MONTH / YEARLY_REVIEW_DAY must name a day that exists every year") from None
 
 
 def current():

@@ -11,7 +11,8 @@ from tests.conftest import DEMO_PASSWORD
 from workflows import accounts, auth
 
 NEW_PASSWORD = "Hg#5207tkW"
-ADMIN_MENU = ["工作台", "我的待办", "我的申请", "人员账号管理", "角色管理", "系统日志"]
+ADMIN_MENU = ["工作台", "我的待办", "我的申请", "人员账号管理", "用户锁定一览表", "角色管理", "系统日志"]
+SYSADMIN_MENU = ADMIN_MENU + ["定时任务"]
 MASTER_MENU = ["工作台", "我的待办", "我的申请", "人员账号管理", "角色管理"]
 PAGES = {  # path: the function point it needs
     "/accounts/": "sys.accounts",
@@ -20,6 +21,8 @@ PAGES = {  # path: the function point it needs
     "/roles/new": "sys.roles.edit",
     "/audit/": "sys.audit",
     "/audit/export": "sys.audit.export",
+    "/locklist/": "sys.locklist",
+    "/locklist/export": "sys.locklist",
 }
 
 
@@ -86,7 +89,7 @@ def bearer(client, username):
 # --- the menu follows the role ---------------------------------------------------------------------------
 
 ACCOUNTS = {  # username: (menu, function points of the pages in PAGES it may open)
-    "sysadmin01": (ADMIN_MENU, set(PAGES.values())),
+    "sysadmin01": (SYSADMIN_MENU, set(PAGES.values())),
     "hbadmin01": (ADMIN_MENU, set(PAGES.values())),
     "whadmin01": (ADMIN_MENU, set(PAGES.values())),
     "jaadmin01": (ADMIN_MENU, set(PAGES.values())),

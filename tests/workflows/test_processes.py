@@ -201,3 +201,10 @@ def test_reminders_reach_the_candidates_as_notifications(people):
     notes = Session().scalars(select(Notification).where(Notification.kind == "reminder")).all()
     assert [(n.user.username, n.link) for n in notes] == [("jaadmin01", f"/tasks/{open_task(instance).id}")]
     assert instance.title in notes[0].title
+
+
+def test_system_started_processes_are_neither_listed_nor_startable_by_people(people):
+    assert "permission_check" not in {p["key"] for p in processes.list_processes()}
+    with pytest.raises(NotAuthorized):
+        processes.start_instance(people("jaadmin01"), "permission_check")
+    assert processes.start_instance(people("jaadmin01"), "permission_check", by_system=True).status == "running"

@@ -47,7 +47,7 @@ def index():
 @bp.route("/processes/")
 @requires("approval.requests")
 def process_list():
-    return render_template("workflow/processes.html", processes=processes.registry().values())
+    return render_template("workflow/processes.html", processes=processes.startable_processes())
 
 
 def _post_data(form):
@@ -78,7 +78,7 @@ def _field_errors(exc):
 @requires("approval.requests")
 def start(key):
     definition = processes.definition(key)
-    form = processes.start_form(key)
+    form = processes.start_form(key) if definition.startable else None
     if form is None:
         raise NotFound("该流程没有可在线填写的申请表")
     values, errors = {}, {}
