@@ -1,4 +1,4 @@
-"""Command line: ``flask --app wsgi db upgrade | seed-demo | create-admin USERNAME``."""
+"""Command line: ``flask --app wsgi db upgrade | seed-demo | create-admin USERNAME | scheduler``."""
 import os
 
 import click
