@@ -26,7 +26,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 from lxml import etree
 
-from workflows import handlers, lanes
+from workflows import effects, handlers, lanes  # noqa: F401  (effects registers the process handlers)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BPMN_DIR = os.path.join(ROOT, "bpmn")
@@ -291,6 +291,13 @@ class Workflow:
         """The data as the most recently completed task left it."""
         last = self._wf.last_task
         return dict(last.data) if last is not None else {}
+
+    def save_draft(self, guid, data):
+        """Store form values on a ready task without completing it (草稿)."""
+        task = self._wf.get_task_from_id(UUID(guid))
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise KeyError(guid)
+        task.set_data(**data)
 
     def complete(self, guid, data):
         task = self._wf.get_task_from_id(UUID(guid))

@@ -285,6 +285,28 @@ def complete_task(actor, task_id, data):
     return _complete(instance, task, actor, cleaned, forms.file_ids(form, cleaned) if form else [])
 
 
+def save_draft(actor, task_id, data):
+    """Keep the applicant's unfinished answers on its open task (保存草稿); nothing is validated but the
+    shape, nothing moves on. Only the task's own holder saves drafts."""
+    task = _locked_ready_task(actor, task_id)
+    if task.assignee_id != actor.id or task.lane != "applicant":
+        raise NotAuthorized("只能保存自己的申请草稿", audit=("task_draft", "human_task", task.id))
+    form = task_form(task)
+    if not isinstance(data, dict):
+        raise InvalidInput("表单数据格式不正确")
+    values = {k: v for k, v in data.items() if form is None or k in form.schema.get("properties", {})}
+    instance = task.instance
+    flow = load_flow(instance)
+    flow.save_draft(task.task_guid, values)
+    instance.state, instance.serializer_version = flow.dump()
+    if values.get("title"):
+        instance.title = str(values["title"])[:200]
+    StepContext(instance, actor).event("draft_saved", actor_id=actor.id, actor_name=actor.username,
+                                       task_guid=task.task_guid, bpmn_id=task.bpmn_id, task_name=task.name)
+    Session().flush()
+    return instance
+
+
 def _complete(instance, task, actor, cleaned, attached=()):
     step = {"kind": "complete", "task_id": task.id, "actor_id": actor.id, "data": cleaned,
             "attached": list(attached)}

@@ -208,3 +208,16 @@ def test_system_started_processes_are_neither_listed_nor_startable_by_people(peo
     with pytest.raises(NotAuthorized):
         processes.start_instance(people("jaadmin01"), "permission_check")
     assert processes.start_instance(people("jaadmin01"), "permission_check", by_system=True).status == "running"
+
+
+def test_a_draft_keeps_the_answers_without_moving_on(people):
+    instance = processes.start_instance(people("jahosp001"), "generic_request")
+    draft = open_task(instance)
+    processes.save_draft(people("jahosp001"), draft.id, {"title": "草稿标题", "unknown": 1})
+    assert processes.task_data(open_task(instance))["title"] == "草稿标题"
+    assert "unknown" not in processes.task_data(open_task(instance))
+    assert open_task(instance).id == draft.id and instance.title == "草稿标题"
+    with pytest.raises(NotAuthorized):
+        processes.save_draft(people("jaadmin01"), draft.id, {"title": "x"})
+    processes.complete_task(people("jahosp001"), draft.id, SUBMIT)
+    assert open_task(instance).bpmn_id == "review"

@@ -179,6 +179,9 @@ SPEC["paths"].update({
         "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
             "username": {"type": "string"}}}}}},
         "responses": {"200": _json("#/components/schemas/Task"), **TASK_ERRORS, "422": _error("该用户不能处理此任务")}}},
+    "/tasks/{task_id}/draft": {"post": {
+        "summary": "保存申请草稿（不提交）", "parameters": _id("task_id"), "requestBody": DATA_BODY,
+        "responses": {"200": _json("#/components/schemas/Instance"), **TASK_ERRORS}}},
     "/tasks/{task_id}/complete": {"post": {
         "summary": "提交任务表单", "parameters": _id("task_id"), "requestBody": DATA_BODY,
         "responses": {"200": _json("#/components/schemas/Instance"), **TASK_ERRORS,

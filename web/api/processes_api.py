@@ -125,3 +125,10 @@ def get_file(file_id):
     return send_attachment(file_id)
 
 
+
+
+@bp.post("/tasks/<int:task_id>/draft", endpoint="save_draft")
+def save_draft(task_id):
+    instance = processes.save_draft(g.actor, task_id, _data(json_body()))
+    Session.commit()
+    return jsonify(processes.instance_view(g.actor, instance))

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from models import Session
 from web.filters import CST
 from web.security import requires
+from web.workflow import extras
 from workflows import files, forms, inbox, jurisdiction, lanes, maintenance, processes
 from workflows.errors import FormInvalid, InvalidInput, NotFound
 
@@ -120,6 +121,7 @@ def task(task_id):
         fields=forms.field_views(form, values, errors) if form else [], errors=errors,
         can_act=inbox.can_act(g.actor, task), can_claim=task.assignee_id is None and inbox.can_claim(g.actor, task),
         is_assignee=task.assignee_id == g.actor.id, summary=_summary(instance),
+        extras=extras.extras_for(g.actor, task, instance),
         attachments=_attachments(instance),
         users_snapshot=maintenance.permission_check_snapshot(instance)), 422 if errors else 200
 
