@@ -67,6 +67,21 @@ def create_app(config=None):
     app.register_blueprint(locklist_bp)
     from web.scheduler.views import bp as scheduler_bp
     app.register_blueprint(scheduler_bp)
+    from web.realname.views import bp as realname_bp, api_bp as realname_api_bp
+    app.register_blueprint(realname_bp)   # after the API: it wraps the generic task completion for its checks
+    app.register_blueprint(realname_api_bp)
+    csrf.exempt(realname_api_bp)
+    from web.personnel.views import bp as personnel_bp, api as personnel_api_bp
+    app.register_blueprint(personnel_bp)
+    app.register_blueprint(personnel_api_bp)
+    csrf.exempt(personnel_api_bp)
+    from web.institution.views import bp as institution_bp, api_bp as institution_api_bp
+    app.register_blueprint(institution_bp)   # after the approval centre and the API: it guards their endpoints
+    app.register_blueprint(institution_api_bp)
+    from web.leak.views import bp as leak_bp, api as leak_api_bp
+    app.register_blueprint(leak_bp)   # after the approval centre and the API: it guards their endpoints
+    app.register_blueprint(leak_api_bp)
+    csrf.exempt(leak_api_bp)
 
     @app.teardown_appcontext
     def _remove_session(_exc):

@@ -5,13 +5,20 @@ from flask import current_app, g, request, url_for
 from web.security import has_perm
 from workflows import inbox, permissions
 
-# (function point, endpoint, URL arguments) for every page that exists; the label comes from the tree.
+# (function point, endpoint, URL arguments[, label]) for every page that exists; the label comes from the
+# tree unless given.
 PAGES = [
+    ("org.info", "institution.index", {}),
     ("approval.inbox", "inbox.index", {"view": "assigned"}),
     ("approval.requests", "inbox.index", {"view": "requests"}),
+    ("approval.requests", "leak.report", {}, "报告账号泄露"),
+    ("hr.personnel.resign", "personnel.resignations", {}),
+    ("hr.personnel.resign_review", "personnel.reviews", {}),
     ("sys.accounts", "accounts.index", {}),
     ("sys.locklist", "locklist.index", {}),
+    ("sys.locklist", "leak.index", {}, "账号泄露处置"),
     ("sys.roles", "roles.index", {}),
+    ("sys.realname", "realname.reviews", {}),
     ("sys.audit", "audit.index", {}),
     ("sys.jobs", "scheduler.index", {}),
 ]
@@ -28,11 +35,12 @@ def menu():
     names = permissions.names()
     for group_code, group_name, _children in permissions.CATALOGUE:
         items = []
-        for code, endpoint, args in PAGES:
+        for code, endpoint, args, *label in PAGES:
             if code.split(".")[0] != group_code or not has_perm(code) or endpoint not in current_app.view_functions:
                 continue
             badge = _open_count() if code == "approval.inbox" else None
-            items.append((names[code], url_for(endpoint, **args), _active(endpoint, args), badge))
+            items.append((label[0] if label else names[code], url_for(endpoint, **args), _active(endpoint, args),
+                          badge))
         if items:
             groups.append((group_name, items))
     return groups

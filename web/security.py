@@ -5,7 +5,7 @@ authenticates bearer tokens in its own blueprint and applies the same gates thro
 """
 from functools import wraps
 
-from flask import flash, g, redirect, request, session, url_for
+from flask import flash, g, has_request_context, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from models import Session, utcnow
@@ -53,9 +53,16 @@ def gate_for(user, endpoint):
     """``"password"`` or ``"real_name"`` when the user must first do that, else None."""
     if user.must_change_password and endpoint not in DURING_PASSWORD_CHANGE:
         return "password"
-    if not user.real_name_verified and endpoint not in DURING_REAL_NAME:
+    if not user.real_name_verified and endpoint not in DURING_REAL_NAME and not _real_name_step(user, endpoint):
         return "real_name"
     return None
+
+
+def _real_name_step(user, endpoint):
+    """The verification's own steps: its pages, and the API calls on the account's own verification and files
+    (decided from the request by ``web.realname.views.allowed_while_unverified``)."""
+    from web.realname.views import allowed_while_unverified
+    return has_request_context() and request.endpoint == endpoint and allowed_while_unverified(user, endpoint)
 
 
 def _guard_browser():

@@ -38,6 +38,16 @@ ACTION_LABELS = {
     "temporary_grant": "临时授权",
     "temporary_grant_expire": "临时授权到期收回",
     "locklist_export": "导出用户锁定一览表",
+    "leak_report": "报告账号泄露",
+    "leak_escalate": "账号泄露超时上报",
+    "leak_close": "账号泄露处置办结",
+    "real_name_approve": "实名认证通过",
+    "real_name_reject": "实名认证不通过",
+    "staff_register": "登记人员",
+    "staff_left": "人员离职",
+    "resignation_pass": "离职审核通过",
+    "resignation_fail": "离职审核不通过",
+    "institution_change": "机构信息修改",
 }
 OUTCOME_LABELS = {"success": "成功", "failure": "失败", "denied": "拒绝"}
 

@@ -34,6 +34,7 @@ FORMS_DIR = os.path.join(BPMN_DIR, "forms")
 FORM_PROPERTY, UI_PROPERTY, DUE_PROPERTY = "formJsonSchemaFilename", "formUiSchemaFilename", "dueIn"
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+TIMER_EVENT_TYPES = {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
 SERIALIZER_VERSION = SERIALIZER.VERSION
 SAFE_BUILTINS = {name: getattr(builtins, name) for name in (
@@ -313,7 +314,7 @@ class Workflow:
 
     def next_timer(self):
         times = [datetime.fromisoformat(e.value) for e in self._wf.waiting_events()
-                 if e.event_type.endswith("TimerEventDefinition") and e.value]
+                 if e.event_type in TIMER_EVENT_TYPES and isinstance(e.value, str)]
         return min(times) if times else None
 
     @property

@@ -26,6 +26,9 @@ LANES = {lane.key: lane for lane in (
     Lane("institution_reviewer", "本机构审核人", "own", frozenset({UserType.MASTER}), "hr.personnel.resign_review"),
     Lane("unit_leader", "单位主管领导", "own", frozenset({UserType.MASTER})),
     Lane("superior_admin", "上级业务管理员", "supervisor", frozenset({UserType.BUSINESS_ADMIN})),
+    Lane("quality_controller", "数据质控员", "own", frozenset({UserType.SAME_LEVEL_1})),
+    Lane("leak_admin", "处置业务管理员", "own", frozenset({UserType.BUSINESS_ADMIN})),
+    Lane("institution_master", "本单位总账号/实名审核人", "own", frozenset({UserType.MASTER}), "sys.realname"),
 )}
 
 

@@ -11,9 +11,11 @@ from tests.conftest import DEMO_PASSWORD
 from workflows import accounts, auth
 
 NEW_PASSWORD = "Hg#5207tkW"
-ADMIN_MENU = ["工作台", "我的待办", "我的申请", "人员账号管理", "用户锁定一览表", "角色管理", "系统日志"]
+ADMIN_MENU = ["工作台", "机构信息维护", "员工离职", "离职审核", "我的待办", "我的申请", "报告账号泄露", "人员账号管理",
+              "用户锁定一览表", "账号泄露处置", "角色管理", "实名认证审核", "系统日志"]
 SYSADMIN_MENU = ADMIN_MENU + ["定时任务"]
-MASTER_MENU = ["工作台", "我的待办", "我的申请", "人员账号管理", "角色管理"]
+MASTER_MENU = ["工作台", "机构信息维护", "员工离职", "离职审核", "我的待办", "我的申请", "报告账号泄露", "人员账号管理",
+               "角色管理", "实名认证审核"]
 PAGES = {  # path: the function point it needs
     "/accounts/": "sys.accounts",
     "/accounts/new": "sys.accounts.edit",
@@ -23,6 +25,7 @@ PAGES = {  # path: the function point it needs
     "/audit/export": "sys.audit.export",
     "/locklist/": "sys.locklist",
     "/locklist/export": "sys.locklist",
+    "/leaks/": "sys.locklist",
 }
 
 
@@ -97,9 +100,9 @@ ACCOUNTS = {  # username: (menu, function points of the pages in PAGES it may op
     "jahosp001": (MASTER_MENU, {"sys.accounts", "sys.accounts.edit", "sys.roles", "sys.roles.edit"}),
     "wchosp001": (MASTER_MENU, {"sys.accounts", "sys.accounts.edit", "sys.roles", "sys.roles.edit"}),
     # accounts of the default roles that the demo lacks
-    "jabj00001": (["工作台", "我的待办", "我的申请", "系统日志"], {"sys.audit"}),
-    "jabj00002": (["工作台", "我的申请"], set()),
-    "jazb00001": (["工作台", "我的申请"], set()),
+    "jabj00001": (["工作台", "我的待办", "我的申请", "报告账号泄露", "系统日志"], {"sys.audit"}),
+    "jabj00002": (["工作台", "我的申请", "报告账号泄露"], set()),
+    "jazb00001": (["工作台", "机构信息维护", "员工离职", "我的申请", "报告账号泄露"], set()),
 }
 EXTRA = [("jabj00001", UserType.SAME_LEVEL_1, "jaadmin01", "same_level_1"),
          ("jabj00002", UserType.SAME_LEVEL_2, "jaadmin01", "same_level_2"),

@@ -78,7 +78,9 @@ def password():
 
 @bp.route("/realname")
 def realname():
-    return render_template("auth/realname.html", user=g.actor)
+    """The real-name gate's page: the verification wizard (``web.realname``)."""
+    from web.realname.views import wizard
+    return wizard()
 
 
 @bp.route("/")

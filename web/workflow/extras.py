@@ -4,6 +4,8 @@ A process module registers a function giving extra template values for its tasks
 ``workflow/partials/<process key>.html`` (when it exists) with those values, e.g. old and new values side by
 side for an institution change, or the generated form to download for a real-name verification.
 """
+from functools import wraps
+
 _PROVIDERS = {}
 
 
@@ -17,3 +19,26 @@ def provider(process_key):
 def extras_for(actor, task, instance):
     fn = _PROVIDERS.get(instance.process_key)
     return fn(actor, task, instance) if fn else {}
+
+
+def guard_endpoints(blueprint, guards):
+    """Put a process's checks in front of generic approval-centre endpoints.
+
+    ``guards`` maps an endpoint (``"api.complete_task"``) to ``guard(**view_args)``; a guard returns None to let
+    the generic view run, or an answer (a redirect, a JSON error) that replaces it. Installed when
+    ``blueprint`` is registered, so it must be registered after the approval centre and the API.
+    """
+    @blueprint.record_once
+    def _install(state):
+        views = state.app.view_functions
+        for endpoint, guard in guards.items():
+            if endpoint in views:
+                views[endpoint] = _guarded(views[endpoint], guard)
+
+
+def _guarded(view, guard):
+    @wraps(view)
+    def wrapped(**kwargs):
+        answer = guard(**kwargs)
+        return answer if answer is not None else view(**kwargs)
+    return wrapped

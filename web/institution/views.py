@@ -1,0 +1,206 @@
+"""机构信息维护 (``/institution/``), the 机构信息修改 request pages, and ``GET /api/v1/institution``.
+
+The request runs on the generic engine and approval centre: the reviewer works it on the task page, where the
+provider below puts old and new values side by side (``workflow/partials/institution_change.html``). The
+generic pages and API start and complete tasks through ``workflows.processes``, which knows no process rules;
+so, when this blueprint is registered, the generic endpoints are wrapped to run the checks of
+``workflows.institutions`` first — a clear refusal, and nothing written:
+- ``inbox.start`` for this process sends the browser to the 机构信息修改 page here (prefilled);
+- ``inbox.task`` sends the applicant's open resubmission to the page here, and checks an approval
+  (409 ``stale_request`` when the core fields changed after submission);
+- ``api.start_instance`` and ``api.complete_task`` run the same checks on the JSON body.
+Register this blueprint after the approval centre and the API.
+"""
+
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
+
+from models import Session
+from models.workflow import TaskStatus
+from web.api import authenticate, openapi
+from web.security import has_perm, requires
+from web.workflow import extras
+from workflows import files, forms, inbox, institutions, processes
+from workflows.errors import FormInvalid, InvalidInput, NotFound
+
+bp = Blueprint("institution", __name__, url_prefix="/institution")
+api_bp = Blueprint("institution_api", __name__, url_prefix="/api/v1/institution")
+api_bp.before_request(authenticate)
+KEY = institutions.PROCESS_KEY
+
+
+@bp.route("/")
+@requires("org.info")
+def index():
+    if g.actor.org is None:     # the system administrator holds every function point but belongs to no unit
+        return render_template("institution/index.html", org=None)
+    return render_template("institution/index.html", org=institutions.institution_view(g.actor))
+
+
+def _submitted(form):
+    """The posted values, with uploads stored (PDF or JPG only) and committed at once so a form error elsewhere
+    never loses them; ``(values, {field: upload error})``. An empty file field keeps its ``__current`` file."""
+    data, errors = forms.coerce_post(form, request.form), {}
+    for view in forms.field_views(form):
+        if view.widget != "file":
+            continue
+        upload = request.files.get(view.name)
+        current = request.form.get(f"{view.name}__current", "")
+        if upload is not None and upload.filename:
+            try:
+                data[view.name] = files.store_upload(g.actor, upload.filename, upload.stream,
+                                                     kinds=institutions.EVIDENCE_KINDS).id
+            except InvalidInput as exc:
+                errors[view.name] = exc.message
+                continue
+            Session.commit()
+        elif current.isdigit():
+            data[view.name] = int(current)
+    return data, errors
+
+
+def _field_errors(exc):
+    """One message per field, from a form's ``FormInvalid`` or a rule's ``InvalidInput``."""
+    fields = getattr(exc, "fields", None) or {"_": exc.message}
+    return {name: (value[0] if isinstance(value, list) else value) for name, value in fields.items()}
+
+
+def _submit(form, action):
+    """``(instance or None, values, errors)`` for a posted request form run through ``action(values)``."""
+    values, errors = _submitted(form)
+    if errors:
+        return None, values, errors
+    try:
+        instance = action(values)
+    except (FormInvalid, InvalidInput) as exc:
+        Session.rollback()
+        return None, values, _field_errors(exc)
+    Session.commit()
+    return instance, values, {}
+
+
+@bp.route("/change", methods=["GET", "POST"])
+@requires("org.info.change")
+def change():
+    if g.actor.org is None:
+        raise NotFound("系统管理员账号不属于任何单位，没有机构信息")
+    current = institutions.core_values(g.actor.org)
+    if request.method == "GET":
+        refusal = institutions.change_refusal(g.actor, g.actor.org)
+        if refusal:
+            flash(refusal, "warning")
+            return redirect(url_for(".index"), code=303)
+    form = processes.start_form(KEY)
+    values, errors = {k: current[k] for k in institutions.CHANGEABLE}, {}
+    if request.method == "POST":
+        instance, values, errors = _submit(form, lambda data: institutions.start_change(g.actor, data))
+        if instance is not None:
+            flash("机构信息修改申请已提交，请等待主管部门审核", "success")
+            return redirect(url_for("inbox.instance", instance_id=instance.id), code=303)
+    return render_template("institution/change.html", current=current, task=None, instance=None,
+                           fields=forms.field_views(form, values, errors), errors=errors), 422 if errors else 200
+
+
+@bp.route("/change/tasks/<int:task_id>", methods=["GET", "POST"])
+@requires("org.info.change")
+def resubmit(task_id):
+    """The applicant's task after a return: the previous values, the reviewer's opinion, the current record."""
+    task = processes.get_task(g.actor, task_id)
+    if task.process_key != KEY or task.lane != "applicant":
+        raise NotFound()
+    if task.state != TaskStatus.READY or not inbox.can_act(g.actor, task):
+        return redirect(url_for("inbox.instance", instance_id=task.instance_id), code=303)
+    instance, form = task.instance, processes.task_form(task)
+    current = institutions.core_values(instance.org)
+    values, errors = processes.task_data(task), {}
+    if not values.get("name"):      # a draft started without answers begins with the current values
+        values = {**{k: current[k] for k in institutions.CHANGEABLE}, **values}
+    if request.method == "POST":
+        done, values, errors = _submit(form, lambda data: institutions.complete(g.actor, task.id, data))
+        if done is not None:
+            flash("已提交，请等待主管部门审核", "success")
+            return redirect(url_for("inbox.instance", instance_id=instance.id), code=303)
+    return render_template("institution/change.html", current=current, task=task,
+                           instance=instance, returned=institutions.last_return(instance),
+                           history=processes.history(instance),
+                           fields=forms.field_views(form, values, errors), errors=errors), 422 if errors else 200
+
+
+@extras.provider(KEY)
+def _task_extras(actor, task, instance):
+    return {"change": institutions.change_view(instance, task)}
+
+
+# --- the generic endpoints, checked first for this process -------------------------------------------------
+
+def _browser_start(key):
+    return redirect(url_for("institution.change"), code=303) if key == KEY else None
+
+
+def _browser_task(task_id):
+    task = processes.get_task(g.actor, task_id)
+    if task.process_key != KEY:
+        return None
+    if task.lane == "applicant" and task.state == TaskStatus.READY and inbox.can_act(g.actor, task):
+        return redirect(url_for("institution.resubmit", task_id=task.id), code=303)
+    if request.method == "POST":
+        institutions.check_completion(g.actor, task.id, {"decision": request.form.get("decision")})
+    return None
+
+
+def _json_data():
+    body = request.get_json(silent=True) if request.data else {}
+    return body.get("data") if isinstance(body, dict) else None
+
+
+def _api_start(key):
+    data = _json_data()
+    if key == KEY and has_perm("approval.requests") and (data is None or isinstance(data, dict)):
+        institutions.check_start(g.actor, data or None)
+    return None
+
+
+def _api_complete(task_id):
+    data = _json_data()
+    if isinstance(data, dict):
+        institutions.check_completion(g.actor, task_id, data)
+    return None
+
+
+_GUARDS = {"inbox.start": _browser_start, "inbox.task": _browser_task,
+           "api.start_instance": _api_start, "api.complete_task": _api_complete}
+
+
+extras.guard_endpoints(bp, _GUARDS)
+
+
+# --- JSON ----------------------------------------------------------------------------------------------------
+
+def _request_json(row):
+    iso = processes.iso
+    return {**row, "created_at": iso(row["created_at"]), "completed_at": iso(row["completed_at"])} if row else None
+
+
+def _json(view):
+    body = {k: v for k, v in view.items() if k != "core"}
+    body["updated_at"] = processes.iso(view["updated_at"])
+    body["open_request"] = _request_json(view["open_request"])
+    body["requests"] = [_request_json(r) for r in view["requests"]]
+    return body
+
+
+@api_bp.get("", endpoint="show")
+@requires("org.info")
+def show():
+    return jsonify(_json(institutions.institution_view(g.actor)))
+
+
+_ERRORS = {"401": {"description": "缺少或无效的访问令牌"}, "403": {"description": "无权限、须先修改密码或须先实名认证"}}
+openapi.SPEC["paths"].setdefault("/institution", {"get": {
+    "summary": "本单位的机构信息（机构信息维护）",
+    "description": "主体信息（name、uscc、licence_no、supervisor、category）、version、进行中的机构信息修改申请"
+                   "（open_request）和最近的申请（requests）。修改主体信息：POST /processes/institution_change/instances"
+                   "（data：name、uscc、licence_no、category、reason、evidence 为 /files 上传的 PDF 或 JPG 的 id，"
+                   "evidence_extra 可选），主管部门业务管理员用 /tasks/{task_id}/complete 审核（decision：approve 或 "
+                   "reject，reject 须填 comment）。错误码：request_open（409，已有进行中的申请）、no_change、uscc_taken、"
+                   "evidence_type（422）、stale_request（409，提交后主体信息已变更，只能退回）。",
+    "responses": {"200": {"description": "机构信息"}, **_ERRORS}}})
