@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from models import Session
 from models.accounts import User
-from workflows.demo import DEMO_PASSWORD
+from tests.browser.helpers import path_is, log_in, menu
 
 pytestmark = pytest.mark.browser
 
@@ -40,25 +40,8 @@ def accounts_ready(live_app):
         Session.remove()
 
 
-def path_is(path):
-    return re.compile(r"^https?://[^/]+" + re.escape(path) + r"(\?.*)?$")
-
-
 def instance_url():
     return re.compile(r"^https?://[^/]+/instances/\d+$")
-
-
-def log_in(page: Page, username):
-    page.goto("/login")
-    page.get_by_label("账号", exact=True).fill(username)
-    page.get_by_label("密码", exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(path_is("/"))
-    expect(page.locator("header.topbar .user-name")).to_contain_text(f"（{username}）")
-
-
-def menu(page: Page):
-    return page.get_by_role("navigation", name="主菜单")
 
 
 def open_tab(page: Page, label):

@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from models import Session
 from models.accounts import User
 from workflows.demo import DEMO_PASSWORD
+from tests.browser.helpers import path_is
 
 pytestmark = pytest.mark.browser
 
@@ -36,10 +37,6 @@ def accounts_ready(live_app):
             account.password_change_reason = None
         Session.commit()
         Session.remove()
-
-
-def path_is(path):
-    return re.compile(r"^https?://[^/]+" + re.escape(path) + r"(\?.*)?$")
 
 
 def submit_login(page: Page, username, password):

@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from models import Session
 from workflows.demo import DEMO_PASSWORD
+from tests.browser.helpers import path_is, menu
 
 pytestmark = pytest.mark.browser
 
@@ -22,20 +23,12 @@ REASON = "经江岸区卫生健康局批复同意，医院更名并调整为专�
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
-def path_is(path):
-    return re.compile(r"^https?://[^/]+" + re.escape(path) + r"(\?.*)?$")
-
-
 def log_in(page: Page, username):
     page.goto("/login")
     page.get_by_label("账号", exact=True).fill(username)
     page.get_by_label("密码", exact=True).fill(DEMO_PASSWORD)
     page.get_by_role("button", name="登录").click()
     expect(page).to_have_url(path_is("/"))
-
-
-def menu(page: Page):
-    return page.get_by_role("navigation", name="主菜单")
 
 
 def core(page: Page, field):

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from workflows.demo import DEMO_PASSWORD
+from tests.browser.helpers import path_is
 
 pytestmark = pytest.mark.browser
 
@@ -26,10 +27,6 @@ SEQUENTIAL_RUN = "密码不得包含4个及以上连续的字母或数字（如�
 FORBIDDEN_CHARACTER = "密码不得包含以下字符：“%”"
 WRONG_CREDENTIALS = "账号或密码错误"
 LOCKED = re.compile(r"账号已被锁定，请于 (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) 后再试，或联系管理员解锁")
-
-
-def path_is(path):
-    return re.compile(r"^https?://[^/]+" + re.escape(path) + r"(\?.*)?$")
 
 
 def log_in(page: Page, username, password):

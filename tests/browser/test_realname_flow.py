@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from models import Session
 from models.accounts import User
 from workflows.demo import DEMO_PASSWORD
+from tests.browser.helpers import path_is, menu
 
 pytestmark = pytest.mark.browser
 
@@ -36,19 +37,11 @@ def accounts_ready(live_app):
         Session.remove()
 
 
-def path_is(path):
-    return re.compile(r"^https?://[^/]+" + re.escape(path) + r"(\?.*)?$")
-
-
 def log_in(page: Page, username):
     page.goto("/login")
     page.get_by_label("账号", exact=True).fill(username)
     page.get_by_label("密码", exact=True).fill(DEMO_PASSWORD)
     page.get_by_role("button", name="登录").click()
-
-
-def menu(page: Page):
-    return page.get_by_role("navigation", name="主菜单")
 
 
 def flash(page: Page, text):

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from models import Session
 from tests.workflows.test_resignation import RESIGN, member
-from workflows.demo import DEMO_PASSWORD
+from tests.browser.helpers import path_is, log_in, menu
 
 pytestmark = pytest.mark.browser
 
@@ -27,23 +27,6 @@ def officer_account(live_app):
         member(OFFICER, RESIGN, "approval.requests")
         Session.commit()
         Session.remove()
-
-
-def path_is(path):
-    return re.compile(r"^https?://[^/]+" + re.escape(path) + r"(\?.*)?$")
-
-
-def log_in(page: Page, username):
-    page.goto("/login")
-    page.get_by_label("账号", exact=True).fill(username)
-    page.get_by_label("密码", exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(path_is("/"))
-    expect(page.locator("header.topbar .user-name")).to_contain_text(f"（{username}）")
-
-
-def menu(page: Page):
-    return page.get_by_role("navigation", name="主菜单")
 
 
 def flash(page: Page, text):

@@ -101,19 +101,26 @@ def wizard(values=None, errors=None, status_code=200):
                            history=processes.history(st.instance) if st.instance else []), status_code
 
 
-@bp.post("/identity", endpoint="identity")
-def save_identity():
-    values, upload_errors = _posted(realname.identity_form(g.actor), realname.IMAGE_KINDS)
-    try:   # a refused file leaves its field empty: the form reports it with the other fields
-        realname.submit_identity(g.actor, values)
+def _submit_step(form, kinds, service, done_message):
+    """Post one wizard step. A refused file leaves its field empty and is reported with the other fields;
+    any error re-renders the wizard with everything typed kept, and nothing of the step is saved."""
+    values, upload_errors = _posted(form, kinds)
+    try:
+        service(g.actor, values)
         if upload_errors:
             raise FormInvalid(upload_errors)
     except (FormInvalid, InvalidInput) as exc:
         Session.rollback()
         return wizard(values, {**_errors(exc), **upload_errors}, 422)
     Session.commit()
-    flash("实名信息已保存。请下载系统生成的授权申请表，加盖单位人事部门公章后扫描上传。", "success")
+    flash(done_message, "success")
     return redirect(url_for("auth.realname"), code=303)
+
+
+@bp.post("/identity", endpoint="identity")
+def save_identity():
+    return _submit_step(realname.identity_form(g.actor), realname.IMAGE_KINDS, realname.submit_identity,
+                        "实名信息已保存。请下载系统生成的授权申请表，加盖单位人事部门公章后扫描上传。")
 
 
 @bp.post("/upload", endpoint="upload")
@@ -122,17 +129,8 @@ def upload_scan():
     if st.step != "upload":
         flash("当前不需要上传盖章申请表", "warning")
         return redirect(url_for("auth.realname"), code=303)
-    values, upload_errors = _posted(processes.task_form(st.task), realname.SCAN_KINDS)
-    try:   # a refused file leaves its field empty: the form reports it with the other fields
-        realname.submit_scan(g.actor, values)
-        if upload_errors:
-            raise FormInvalid(upload_errors)
-    except (FormInvalid, InvalidInput) as exc:
-        Session.rollback()
-        return wizard(values, {**_errors(exc), **upload_errors}, 422)
-    Session.commit()
-    flash("证明材料已提交，请等待审核。审核通过后重新进入系统即可使用。", "success")
-    return redirect(url_for("auth.realname"), code=303)
+    return _submit_step(processes.task_form(st.task), realname.SCAN_KINDS, realname.submit_scan,
+                        "证明材料已提交，请等待审核。审核通过后重新进入系统即可使用。")
 
 
 @bp.post("/back", endpoint="back")
