@@ -170,8 +170,14 @@ def lock_user(actor, user, *, reason=LockReason.ADMIN, note=None):
     audit.record("account_lock", actor=actor, target=user, detail={"reason": user.lock_reason, "note": note or ""})
 
 
-def unlock_user(actor, user):
+def unlock_user(actor, user, *, from_leak_case=False):
+    """Clear a lock. A lock for a credential leak with its case still open is lifted only by that case's
+    restore step (password reset first), never from the account pages."""
     _require_manage(actor, user, "account_unlock")
+    if user.lock_reason == LockReason.LEAK and not from_leak_case:
+        from workflows import leaks
+        if leaks.open_case(user.id) is not None:
+            raise InvalidInput("该账号正在进行账号泄露处置，须在处置流程中重置密码后恢复", code="leak_case_open")
     previous = user.lock_reason
     user.lock_reason = user.locked_at = user.locked_until = None
     user.failed_attempts = 0

@@ -372,7 +372,7 @@ def restore(ctx, leak):
                   detail={"account": account.username}, **who)
         return {"restored": False}
     if account.lock_reason == LockReason.LEAK:
-        accounts.unlock_user(actor, account)
+        accounts.unlock_user(actor, account, from_leak_case=True)
         previous = leak.get("previous_lock")
         if previous:
             account.lock_reason, account.locked_at = previous["reason"], parse_time(previous["locked_at"])

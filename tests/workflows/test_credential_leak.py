@@ -489,3 +489,14 @@ def test_the_bpmn_file_has_lanes_and_a_full_diagram():
     assert {lanes.LANES[k].label for k in ("quality_controller", "leak_admin")} == {"数据质控员", "处置业务管理员"}
     in_lanes = {ref.text for ref in process.iterfind("bpmn:laneSet/bpmn:lane/bpmn:flowNodeRef", ns)}
     assert in_lanes == nodes
+
+
+def test_the_account_pages_cannot_lift_a_leak_lock_while_the_case_is_open(people, clock):
+    from workflows import accounts
+    from workflows.errors import InvalidInput
+    admin, hospital = people("jaadmin01"), people("jahosp001")
+    report(admin, "jahosp001")
+    with pytest.raises(InvalidInput) as exc:
+        accounts.unlock_user(admin, hospital)
+    assert exc.value.code == "leak_case_open"
+    assert hospital.lock_reason == LockReason.LEAK
