@@ -19,7 +19,8 @@ from models.workflow import TaskStatus
 from web.api import authenticate, openapi
 from web.security import has_perm, requires
 from web.workflow import extras
-from workflows import files, forms, inbox, institutions, processes
+from web.workflow.views import posted_values
+from workflows import forms, inbox, institutions, processes
 from workflows.errors import FormInvalid, InvalidInput, NotFound
 
 bp = Blueprint("institution", __name__, url_prefix="/institution")
@@ -37,25 +38,8 @@ def index():
 
 
 def _submitted(form):
-    """The posted values, with uploads stored (PDF or JPG only) and committed at once so a form error elsewhere
-    never loses them; ``(values, {field: upload error})``. An empty file field keeps its ``__current`` file."""
-    data, errors = forms.coerce_post(form, request.form), {}
-    for view in forms.field_views(form):
-        if view.widget != "file":
-            continue
-        upload = request.files.get(view.name)
-        current = request.form.get(f"{view.name}__current", "")
-        if upload is not None and upload.filename:
-            try:
-                data[view.name] = files.store_upload(g.actor, upload.filename, upload.stream,
-                                                     kinds=institutions.EVIDENCE_KINDS).id
-            except InvalidInput as exc:
-                errors[view.name] = exc.message
-                continue
-            Session.commit()
-        elif current.isdigit():
-            data[view.name] = int(current)
-    return data, errors
+    """The posted values (uploads: PDF or JPG only); ``(values, {field: upload error})``."""
+    return posted_values(form, kinds=institutions.EVIDENCE_KINDS)
 
 
 def _field_errors(exc):

@@ -19,7 +19,8 @@ from models.workflow import TaskStatus
 from web.api import authenticate, openapi
 from web.security import requires
 from web.workflow import extras
-from workflows import files, forms, inbox, processes, realname
+from web.workflow.views import posted_values
+from workflows import forms, inbox, processes, realname
 from workflows.errors import FormInvalid, InvalidInput
 
 bp = Blueprint("realname", __name__, url_prefix="/realname")
@@ -62,27 +63,7 @@ def _errors(exc):
 
 
 def _posted(form, kinds):
-    """The posted values with the chosen files stored (checked by content against ``kinds``) and committed at
-    once, so a form error elsewhere never loses them; ``(values, {field: upload error})``. An empty file
-    field keeps the file named by its ``__current`` companion."""
-    data, errors = forms.coerce_post(form, request.form), {}
-    for view in forms.field_views(form):
-        if view.widget != "file":
-            continue
-        upload = request.files.get(view.name)
-        current = request.form.get(f"{view.name}__current", "")
-        if upload is not None and upload.filename:
-            try:
-                data[view.name] = files.store_upload(g.actor, upload.filename, upload.stream, kinds=kinds,
-                                                     max_bytes=realname.MAX_BYTES).id
-            except InvalidInput as exc:
-                Session.rollback()
-                errors[view.name] = f"{view.label}：{exc.message}"
-                continue
-            Session.commit()
-        elif current.isdigit():
-            data[view.name] = int(current)
-    return data, errors
+    return posted_values(form, kinds=kinds, max_bytes=realname.MAX_BYTES)
 
 
 def wizard(values=None, errors=None, status_code=200):

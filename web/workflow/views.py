@@ -51,21 +51,39 @@ def process_list():
     return render_template("workflow/processes.html", processes=processes.startable_processes())
 
 
-def _post_data(form):
-    """The submitted values, with uploaded files stored (and committed at once, so a form error elsewhere
-    never loses them) and replaced by their attachment ids. A file field left empty keeps the file named by
-    its ``__current`` companion; validation checks that file is the actor's own and free to use."""
-    data = forms.coerce_post(form, request.form)
+def posted_values(form, kinds=files.DEFAULT_KINDS, max_bytes=None):
+    """The posted values of a schema form, ``(values, {field: upload error})``.
+
+    Chosen files are stored (checked by content against ``kinds``) and committed at once, so a form error
+    elsewhere never loses them; a refused file leaves its field empty and its message in the errors. A file
+    field left empty keeps the file named by its ``__current`` companion; validation checks that file is the
+    actor's own and free to use.
+    """
+    data, errors = forms.coerce_post(form, request.form), {}
     for view in forms.field_views(form):
         if view.widget != "file":
             continue
         upload = request.files.get(view.name)
         current = request.form.get(f"{view.name}__current", "")
         if upload is not None and upload.filename:
-            data[view.name] = files.store_upload(g.actor, upload.filename, upload.stream).id
+            try:
+                data[view.name] = files.store_upload(g.actor, upload.filename, upload.stream, kinds=kinds,
+                                                     max_bytes=max_bytes).id
+            except InvalidInput as exc:
+                Session.rollback()
+                errors[view.name] = f"{view.label}：{exc.message}"
+                continue
             Session.commit()
         elif current.isdigit():
             data[view.name] = int(current)
+    return data, errors
+
+
+def _post_data(form):
+    """The posted values; a refused upload is reported like a form error."""
+    data, errors = posted_values(form)
+    if errors:
+        raise FormInvalid(errors)
     return data
 
 
