@@ -13,3 +13,9 @@ def apply_field_errors(form, exc):
                 flash(message, "error")
     if not exc.fields:
         flash(exc.message, "error")
+
+
+def field_errors(exc):
+    """One message per field, from a form's ``FormInvalid`` or an ``InvalidInput`` (``"_"`` for the form)."""
+    fields = getattr(exc, "fields", None) or {"_": exc.message}
+    return {name: (value[0] if isinstance(value, list) else value) for name, value in fields.items()}

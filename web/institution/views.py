@@ -16,6 +16,7 @@ from flask import Blueprint, flash, g, jsonify, redirect, render_template, reque
 
 from models import Session
 from models.workflow import TaskStatus
+from web.forms import field_errors
 from web.api import authenticate, openapi
 from web.security import has_perm, requires
 from web.workflow import extras
@@ -42,12 +43,6 @@ def _submitted(form):
     return posted_values(form, kinds=institutions.EVIDENCE_KINDS)
 
 
-def _field_errors(exc):
-    """One message per field, from a form's ``FormInvalid`` or a rule's ``InvalidInput``."""
-    fields = getattr(exc, "fields", None) or {"_": exc.message}
-    return {name: (value[0] if isinstance(value, list) else value) for name, value in fields.items()}
-
-
 def _submit(form, action):
     """``(instance or None, values, errors)`` for a posted request form run through ``action(values)``."""
     values, errors = _submitted(form)
@@ -57,7 +52,7 @@ def _submit(form, action):
         instance = action(values)
     except (FormInvalid, InvalidInput) as exc:
         Session.rollback()
-        return None, values, _field_errors(exc)
+        return None, values, field_errors(exc)
     Session.commit()
     return instance, values, {}
 

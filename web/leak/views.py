@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 
 from models import Session, utcnow
+from web.forms import field_errors
 from web.api import authenticate, json_body
 from web.api.openapi import COMMON_ERRORS, SPEC
 from web.security import end_browser_session, has_perm, requires
@@ -33,11 +34,6 @@ api.before_request(authenticate)
 ADMIN_POINT = "sys.locklist"   # the lock-governance pages of business administrators
 PER_PAGE = 20
 FIELDS = ("account", "discovered_at", "description")
-
-
-def _field_errors(exc):
-    fields = getattr(exc, "fields", None) or {"_": exc.message}
-    return {name: (value[0] if isinstance(value, list) else value) for name, value in fields.items()}
 
 
 def _now_local():
@@ -70,7 +66,7 @@ def report():
                                               description=values["description"])
         except InvalidInput as exc:
             Session.rollback()
-            errors = _field_errors(exc)
+            errors = field_errors(exc)
         else:
             case = leaks.case_view(instance)
             Session.commit()

@@ -12,6 +12,7 @@ from flask import Blueprint, flash, g, jsonify, redirect, render_template, reque
 
 from models import Session
 from models.workflow import TaskStatus
+from web.forms import field_errors
 from web.api import authenticate, json_body
 from web.workflow import extras
 from workflows import forms, inbox, processes
@@ -34,11 +35,6 @@ def _require_view():
 def _require_initiate():
     if not resignation.can_initiate(g.actor):
         raise NotAuthorized("您没有“员工离职”权限", audit=("access", "endpoint", request.endpoint))
-
-
-def _errors(exc):
-    fields = getattr(exc, "fields", None) or {"_": exc.message}
-    return {name: (value[0] if isinstance(value, list) else value) for name, value in fields.items()}
 
 
 def review_task(rec):
@@ -110,7 +106,7 @@ def new():
             instance = resignation.create_draft(g.actor, values)
         except (FormInvalid, InvalidInput) as exc:
             Session.rollback()
-            errors = _errors(exc)
+            errors = field_errors(exc)
         else:
             Session.commit()
             flash("离职记录已保存为草稿，确认无误后请提交审核", "success")
@@ -155,7 +151,7 @@ def edit(instance_id):
                 resignation.update_draft(g.actor, instance_id, values)
         except (FormInvalid, InvalidInput) as exc:
             Session.rollback()
-            errors = _errors(exc)
+            errors = field_errors(exc)
         else:
             Session.commit()
             flash("已提交，等待本机构审核" if submitting else "已保存", "success")

@@ -16,6 +16,7 @@ from flask import Blueprint, flash, g, jsonify, redirect, render_template, reque
 
 from models import Session
 from models.workflow import TaskStatus
+from web.forms import field_errors
 from web.api import authenticate, openapi
 from web.security import requires
 from web.workflow import extras
@@ -57,11 +58,6 @@ def allowed_while_unverified(user, endpoint):
 
 # --- the wizard ------------------------------------------------------------------------------------------------
 
-def _errors(exc):
-    fields = getattr(exc, "fields", None) or {"_": exc.message}
-    return {name: (value[0] if isinstance(value, list) else value) for name, value in fields.items()}
-
-
 def _posted(form, kinds):
     return posted_values(form, kinds=kinds, max_bytes=realname.MAX_BYTES)
 
@@ -92,7 +88,7 @@ def _submit_step(form, kinds, service, done_message):
             raise FormInvalid(upload_errors)
     except (FormInvalid, InvalidInput) as exc:
         Session.rollback()
-        return wizard(values, {**_errors(exc), **upload_errors}, 422)
+        return wizard(values, {**field_errors(exc), **upload_errors}, 422)
     Session.commit()
     flash(done_message, "success")
     return redirect(url_for("auth.realname"), code=303)
@@ -149,7 +145,7 @@ def review(task_id):
             realname.review(g.actor, task.id, values)
         except (FormInvalid, InvalidInput) as exc:
             Session.rollback()
-            errors = _errors(exc)
+            errors = field_errors(exc)
         else:
             Session.commit()
             flash("审核通过，该账号已完成实名认证" if values.get("decision") == "approve"

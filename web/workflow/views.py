@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from sqlalchemy import select
 
 from models import Session
+from web.forms import field_errors
 from web.filters import CST
 from web.security import requires
 from web.workflow import extras
@@ -87,12 +88,6 @@ def _post_data(form):
     return data
 
 
-def _field_errors(exc):
-    """One message per field, from a form's ``FormInvalid`` or an upload's ``InvalidInput``."""
-    fields = getattr(exc, "fields", None) or {"_": exc.message}
-    return {name: (value[0] if isinstance(value, list) else value) for name, value in fields.items()}
-
-
 @bp.route("/processes/<key>/start", methods=["GET", "POST"])
 @requires("approval.requests")
 def start(key):
@@ -107,7 +102,7 @@ def start(key):
             instance = processes.start_instance(g.actor, key, values)
         except (FormInvalid, InvalidInput) as exc:
             Session.rollback()
-            errors = _field_errors(exc)
+            errors = field_errors(exc)
         else:
             Session.commit()
             flash("申请已提交", "success")
@@ -128,7 +123,7 @@ def task(task_id):
             processes.complete_task(g.actor, task.id, values)
         except (FormInvalid, InvalidInput) as exc:
             Session.rollback()
-            errors = _field_errors(exc)
+            errors = field_errors(exc)
         else:
             Session.commit()
             flash("已提交", "success")
