@@ -51,6 +51,7 @@ USERS = [  # username, display name, org key, type, role code, verified
     ("whadmin01", "武汉市业务管理员", "wh", UserType.BUSINESS_ADMIN, "city_admin", True),
     ("jaadmin01", "江岸区业务管理员", "ja", UserType.BUSINESS_ADMIN, "county_admin", True),
     ("wcadmin01", "武昌区业务管理员", "wc", UserType.BUSINESS_ADMIN, "county_admin", True),
+    ("jaleader01", "江岸区卫生健康局负责人", "ja", UserType.SAME_LEVEL_2, "unit_leader", True),
     ("jahosp001", "测试医院", "jahosp", UserType.MASTER, "master", False),
     ("wchosp001", "武昌测试医院", "wchosp", UserType.MASTER, "master", False),
 ]

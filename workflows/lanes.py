@@ -6,8 +6,8 @@ question: tasks of my organization, in the lanes I qualify for, not started by m
 """
 from dataclasses import dataclass
 
-from models import utcnow
-from models.accounts import UserType
+from models import Session, utcnow
+from models.accounts import User, UserType
 from workflows import roles
 
 
@@ -18,16 +18,18 @@ class Lane:
     target: str                    # "own" (the applicant's organization) or "supervisor" (its supervising one)
     user_types: frozenset = frozenset()
     permission: str | None = None  # alternatively: any member holding this function point
+    assignee_key: str | None = None  # a named person: the task goes to the user whose id the data holds here
 
 
 LANES = {lane.key: lane for lane in (
     Lane("applicant", "申请人", "own"),
     Lane("supervising_admin", "主管部门业务管理员", "supervisor", frozenset({UserType.BUSINESS_ADMIN})),
     Lane("institution_reviewer", "本机构审核人", "own", frozenset({UserType.MASTER}), "hr.personnel.resign_review"),
-    Lane("unit_leader", "单位主管领导", "own", frozenset({UserType.MASTER})),
+    Lane("unit_leader", "单位主管领导", "own", frozenset({UserType.MASTER}), "approval.leader"),
     Lane("superior_admin", "上级业务管理员", "supervisor", frozenset({UserType.BUSINESS_ADMIN})),
     Lane("quality_controller", "数据质控员", "own", frozenset({UserType.SAME_LEVEL_1})),
     Lane("leak_admin", "处置业务管理员", "own", frozenset({UserType.BUSINESS_ADMIN})),
+    Lane("successor", "接任业务管理员", "own", assignee_key="successor_id"),
     Lane("institution_master", "本单位总账号/实名审核人", "own", frozenset({UserType.MASTER}), "sys.realname"),
 )}
 
@@ -58,10 +60,26 @@ def candidate_org(lane_key, instance):
     return supervisor
 
 
-def qualifies(user, lane_key, org_id):
-    """May ``user`` act in ``lane_key`` for tasks whose candidates are the members of ``org_id``?"""
+def assignee_id(lane_key, instance, data):
+    """Who a new task of ``lane_key`` belongs to from the start: the applicant for the applicant lane, the
+    named person for a named lane (who must be a member of the candidate organization), else nobody yet."""
+    if lane_key == "applicant":
+        return instance.started_by_id
     spec = lane(lane_key)
-    if lane_key == "applicant" or user.org_id != org_id or not user.is_active or user.is_locked(utcnow()):
+    if spec.assignee_key is None:
+        return None
+    user_id = data.get(spec.assignee_key)
+    person = Session().get(User, user_id) if isinstance(user_id, int) else None
+    if person is None or person.org_id != candidate_org(lane_key, instance).id:
+        raise LaneError(f"lane {lane_key} names no member of the candidate organization ({spec.assignee_key})")
+    return person.id
+
+
+def qualifies(user, lane_key, org_id):
+    """May ``user`` act in ``lane_key`` for tasks whose candidates are the members of ``org_id``? Nobody
+    claims a task of a named lane: it belongs to its named person from the start."""
+    spec = lane(lane_key)
+    if lane_key == "applicant" or spec.assignee_key is not None or user.org_id != org_id or not user.is_active or user.is_locked(utcnow()):
         return False
     if user.user_type in spec.user_types:
         return "approval.inbox" in roles.permissions_of(user) or user.user_type == UserType.MASTER

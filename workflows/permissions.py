@@ -34,7 +34,10 @@ CATALOGUE = [
         ("emergency.meds", "应急药械资源", []),
     ]),
     ("stats", "统计分析", [("stats.common", "常用统计", []), ("stats.reports", "常用报表", [])]),
-    ("approval", "审批中心", [("approval.inbox", "我的待办", []), ("approval.requests", "我的申请", [])]),
+    ("approval", "审批中心", [
+        ("approval.inbox", "我的待办", []), ("approval.requests", "我的申请", []),
+        ("approval.leader", "单位负责人审批", []),
+    ]),
     ("sys", "系统管理", [
         ("sys.accounts", "人员账号管理", [
             ("sys.accounts.edit", "新增/修改/删除账号"), ("sys.accounts.lock", "锁定/解锁账号"),
@@ -100,7 +103,9 @@ def subtree(*roots):
 
 
 SYSTEM_ONLY = {"sys.codes", "sys.regions", "sys.jobs"}
-_ADMIN = frozenset(all_codes() - SYSTEM_ONLY)
+# A business admin is not its unit's leader: the leader's sign-off (单位主管领导签字) is a separate person.
+LEADER_ONLY = {"approval.leader"}
+_ADMIN = frozenset(all_codes() - SYSTEM_ONLY - LEADER_ONLY)
 
 # Default roles (code, name, role_type, permissions). Jiangsu 附表3 lost its check marks in the text we have;
 # these grants are our reading of the duties in Jiangsu §一 and Hubei §7, documented in docs/roles.md.
@@ -112,6 +117,7 @@ DEFAULT_ROLES = [
     ("same_level_1", "本级用户1(数据质控员)", "本级用户",
      frozenset(subtree("stats", "hr.query", "approval", "sys.audit") - {"sys.audit.export"})),
     ("same_level_2", "本级用户2", "本级用户", frozenset(subtree("stats", "hr.query", "approval.requests"))),
+    ("unit_leader", "单位负责人", "本级用户", frozenset(subtree("approval", "stats"))),
     ("direct_report", "直报用户", "直报用户",
      frozenset(subtree("org.info", "hr.staff", "hr.personnel.resign", "emergency", "approval.requests"))),
     ("master", "机构总账号", "医疗机构",

@@ -131,7 +131,7 @@ def _sync_tasks(instance, flow, now):
         Session().add(HumanTask(
             instance_id=instance.id, task_guid=guid, bpmn_id=info.bpmn_id, name=info.name, lane=info.lane,
             candidate_org_id=org.id, process_key=instance.process_key, initiator_id=instance.started_by_id,
-            form=info.form, ui_form=info.ui, assignee_id=instance.started_by_id if info.lane == "applicant" else None,
+            form=info.form, ui_form=info.ui, assignee_id=lanes.assignee_id(info.lane, instance, info.data),
             due_at=now + due if due else None, created_at=now))
 
 
@@ -220,7 +220,7 @@ def claim_task(actor, task_id):
 
 def release_task(actor, task_id):
     task = _locked_ready_task(actor, task_id)
-    if task.assignee_id != actor.id or task.lane == "applicant":
+    if task.assignee_id != actor.id or task.lane == "applicant" or lanes.lane(task.lane).assignee_key:
         raise NotAuthorized("只能退回自己认领的审核任务", audit=("task_release", "human_task", task.id))
     task.assignee = None
     Session().flush()

@@ -99,6 +99,7 @@ ACCOUNTS = {  # username: (menu, function points of the pages in PAGES it may op
     "wcadmin01": (ADMIN_MENU, set(PAGES.values())),
     "jahosp001": (MASTER_MENU, {"sys.accounts", "sys.accounts.edit", "sys.roles", "sys.roles.edit"}),
     "wchosp001": (MASTER_MENU, {"sys.accounts", "sys.accounts.edit", "sys.roles", "sys.roles.edit"}),
+    "jaleader01": (["工作台", "我的待办", "我的申请", "报告账号泄露"], set()),
     # accounts of the default roles that the demo lacks
     "jabj00001": (["工作台", "我的待办", "我的申请", "报告账号泄露", "系统日志"], {"sys.audit"}),
     "jabj00002": (["工作台", "我的申请", "报告账号泄露"], set()),
@@ -112,7 +113,7 @@ EXTRA = [("jabj00001", UserType.SAME_LEVEL_1, "jaadmin01", "same_level_1"),
 @pytest.fixture
 def usable(ready):
     ready("sysadmin01", "hbadmin01", "whadmin01", "jaadmin01", "wcadmin01", "jahosp001", "wchosp001",
-          verified=True)
+          "jaleader01", verified=True)
     for spec in EXTRA:
         add_user(*spec)
 
