@@ -44,6 +44,7 @@ CATALOGUE = [
             ("sys.accounts.reset", "重置密码"),
         ]),
         ("sys.locklist", "用户锁定一览表", []),
+        ("sys.handover", "业务管理员交接", []),
         ("sys.roles", "角色管理", [("sys.roles.edit", "新增/修改/删除角色")]),
         ("sys.realname", "实名认证审核", []),
         ("sys.orgs", "用户单位管理", []),
