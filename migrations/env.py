@@ -5,7 +5,7 @@ import os
 from alembic import context
 
 import models
-from models.db import make_engine
+from models.db import make_engine, migration_connection
 
 config = context.config
 target_metadata = models.Base.metadata
@@ -17,7 +17,7 @@ def run_migrations_online():
         _run(connection)
         return
     engine = make_engine(os.environ.get("DATABASE_URL", "sqlite:///instance/app.db"))
-    with engine.begin() as conn:
+    with migration_connection(engine) as conn:
         _run(conn)
 
 

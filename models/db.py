@@ -3,6 +3,7 @@
 One ``scoped_session`` serves the web app (scoped to the request thread), the CLI and the scheduler.
 Services only flush; whoever owns the unit of work (a request, a CLI command, a job) commits or rolls back.
 """
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from sqlalchemy import MetaData, create_engine, event
@@ -73,6 +74,27 @@ def make_engine(url, **kwargs):
         def _sqlite_begin(conn):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
     return engine
+
+
+@contextmanager
+def migration_connection(engine):
+    """A connection in one transaction for schema migrations. On SQLite, foreign keys are off while it runs:
+    a batch migration rebuilds a table by dropping it, and with foreign keys on that drop would cascade into
+    the rows of the tables that refer to it. Violations are checked before the transaction commits."""
+    with engine.connect() as connection:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:   # on the driver's connection: outside any transaction, where the pragma takes effect
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                yield connection
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration left rows with broken foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
 
 def bind_session(engine):

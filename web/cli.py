@@ -8,6 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from models import Session
+from models.db import migration_connection
 from models.accounts import User, UserType
 from scheduler import scheduler_command
 from workflows import audit, auth, demo, reference
@@ -26,7 +27,7 @@ def alembic_config():
 def upgrade_database(engine):
     """Migrate to the newest schema and sync the permission tree and default roles."""
     cfg = alembic_config()
-    with engine.begin() as connection:
+    with migration_connection(engine) as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
     reference.sync()

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from models import Session
 from models.accounts import PasswordChangeReason, User, UserType
-from models.orgs import Department, OrgKind, Organization, Post, Staff
+from models.orgs import Department, OrgKind, Organization, Post, Staff, StandardPost
 from models.regions import Region, RegionLevel
 from workflows import auth, hashing, reference
 
@@ -93,8 +93,9 @@ def _institution_data(orgs):
         for sort, name in enumerate(names):
             _get_or_add(Department, {"org_id": orgs[key].id, "parent_id": None, "name": name}, sort=sort)
     for key, posts in POSTS.items():
-        for name, standard in posts:
-            _get_or_add(Post, {"org_id": orgs[key].id, "name": name}, standard_post=standard)
+        for sort, (name, standard) in enumerate(posts):
+            standard_post = Session().scalars(select(StandardPost).filter_by(region_code=None, name=standard)).one()
+            _get_or_add(Post, {"org_id": orgs[key].id, "name": name}, standard_post_id=standard_post.id, sort=sort)
     for key, people in STAFF.items():
         org_id = orgs[key].id
         for staff_no, name, gender, id_number, dept, post in people:

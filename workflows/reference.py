@@ -1,4 +1,5 @@
-"""Reference data every deployment needs: the permission tree and the default system roles.
+"""Reference data every deployment needs: the permission tree, the default system roles and the nationwide
+standard posts.
 
 Run after each migration (``flask db upgrade``) and by the demo loader. Permissions follow the catalogue in
 code (new ones are added, names and places updated, removed ones deleted); default roles are created when
@@ -8,7 +9,8 @@ from sqlalchemy import select
 
 from models import Session
 from models.accounts import Permission, Role
-from workflows import permissions
+from models.orgs import StandardPost
+from workflows import codes, permissions
 
 
 def sync_permissions():
@@ -41,6 +43,17 @@ def ensure_default_roles():
     return by_code
 
 
+def ensure_standard_posts():
+    """Nationwide standard posts, created when missing and never overwritten."""
+    session = Session()
+    known = set(session.scalars(select(StandardPost.name).where(StandardPost.region_code.is_(None))))
+    for sort, (name, category) in enumerate(codes.STANDARD_POSTS):
+        if name not in known:
+            session.add(StandardPost(region_code=None, name=name, category=category, sort=sort))
+    session.flush()
+
+
 def sync():
     sync_permissions()
+    ensure_standard_posts()
     return ensure_default_roles()
