@@ -36,14 +36,6 @@ TITLES = (
 
 CERTIFICATE_KINDS = ("医师资格证书", "医师执业证书", "护士执业证书", "专业技术资格证书", "药师资格证书", "其他证书")
 
-ID_TYPES = {  # stored code: label (same codes as the real-name verification)
-    "resident_id": "居民身份证",
-    "passport": "护照",
-    "hk_macao_permit": "港澳居民来往内地通行证",
-    "taiwan_permit": "台湾居民来往大陆通行证",
-    "foreign_permanent_id": "外国人永久居留身份证",
-}
-
 # 科室(部门)类别; 科室标准名称 is required exactly when the category is 科室(部门) (Hubei §3.2 说明1)
 DEPARTMENT_CATEGORIES = ("科室(部门)", "职能部门", "病区", "其他")
 CLINICAL_CATEGORY = "科室(部门)"
