@@ -45,8 +45,9 @@ def create_app(config=None):
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from web import errors, security, cli, nav, filters
+    from web import errors, security, cli, nav, filters, throttle
     security.init_app(app)
+    throttle.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

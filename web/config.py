@@ -27,6 +27,8 @@ def from_environment(instance_path):
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "UPLOAD_DIR": env.get("UPLOAD_DIR", os.path.join(instance_path, "uploads")),
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "30 per minute"),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
     }
     config.update({key: env[key] for key in POLICY_KEYS if key in env})
     return config

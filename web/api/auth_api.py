@@ -4,11 +4,13 @@ from models import Session
 from web.api import bp, json_body
 from web.api.serialize import iso, user_json
 from web.security import current_permissions
+from web.throttle import limit_logins
 from workflows import auth
 from workflows.errors import InvalidInput
 
 
 @bp.post("/auth/login", endpoint="login")
+@limit_logins
 def login():
     data = json_body()
     username, password = data.get("username"), data.get("password")

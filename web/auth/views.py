@@ -5,6 +5,7 @@ from sqlalchemy import text
 from models import Session, utcnow
 from web.auth.forms import LoginForm, PasswordChangeForm
 from web.security import end_browser_session, start_browser_session
+from web.throttle import limit_logins
 from workflows import auth, settings
 from workflows.errors import InvalidInput, PolicyViolation
 from workflows.passwords import describe_rules
@@ -30,6 +31,7 @@ def _safe_next(target):
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limit_logins
 def login():
     form = LoginForm()
     if form.validate_on_submit():
