@@ -94,12 +94,19 @@ def get_task(actor, task_id):
     return task
 
 
+_FORMS = {}   # (spec content hash, form, UI form) -> FormDefinition: a stored spec version never changes
+
+
 def task_form(task):
-    """The form of a task, from the forms stored with the instance's own process version."""
-    stored = task.instance.spec.forms
-    if not task.form or task.form not in stored:
+    """The form of a task, from the forms stored with the instance's own process version (checked against the
+    metaschema once per version: the forms are shared and must not be modified)."""
+    spec = task.instance.spec
+    if not task.form or task.form not in spec.forms:
         return None
-    return forms.form_from_dicts(task.form, stored[task.form], stored.get(task.ui_form) or {})
+    key = (spec.content_hash, task.form, task.ui_form)
+    if key not in _FORMS:
+        _FORMS[key] = forms.form_from_dicts(task.form, spec.forms[task.form], spec.forms.get(task.ui_form) or {})
+    return _FORMS[key]
 
 
 # --- the step --------------------------------------------------------------------------------------------
