@@ -52,6 +52,36 @@ ACTION_LABELS = {
     "resignation_pass": "离职审核通过",
     "resignation_fail": "离职审核不通过",
     "institution_change": "机构信息修改",
+    "org_profile_update": "修改机构基本信息",
+    "branch_create": "新增分院",
+    "branch_update": "修改分院",
+    "branch_delete": "删除分院",
+    "org_attachment_upload": "上传机构附件",
+    "org_attachment_delete": "删除机构附件",
+    "department_init": "初始化部门",
+    "department_create": "新增部门",
+    "department_update": "修改部门",
+    "department_delete": "删除部门",
+    "post_create": "新增岗位",
+    "post_update": "修改岗位",
+    "post_delete": "删除岗位",
+    "post_map": "岗位映射",
+    "standard_post_create": "新增标准岗位",
+    "standard_post_update": "修改标准岗位",
+    "standard_post_delete": "删除标准岗位",
+    "quota_allocate": "分配机构编制",
+    "quota_distribute": "分配科室编制",
+    "staff_detail_delete": "删除人员详细信息",
+    "staff_photo": "上传人员照片",
+    "staff_attachment": "维护人员附件",
+    "tag_create": "新增人员标签",
+    "tag_update": "修改人员标签",
+    "tag_seal": "封存人员标签",
+    "tag_unseal": "解封人员标签",
+    "tag_delete": "删除人员标签",
+    "tag_export": "导出人员标签成员",
+    "roster_export": "导出人员花名册",
+    "trial_save": "试用期填报",
 }
 OUTCOME_LABELS = {"success": "成功", "failure": "失败", "denied": "拒绝"}
 
@@ -89,18 +119,37 @@ def _scope_of(target, actor):
 def record(action, *, actor=None, target=None, outcome="success", detail=None,
            target_type=None, target_id=None, target_name=None, actor_name=None):
     """Append one event to the chain inside the current transaction."""
+    return record_many([dict(action=action, actor=actor, target=target, outcome=outcome, detail=detail,
+                             target_type=target_type, target_id=target_id, target_name=target_name,
+                             actor_name=actor_name)])[0]
+
+
+def record_many(entries):
+    """Append several events (each a dict of ``record``'s arguments) to the chain in one go: the chain head is
+    locked and written once and the events are inserted together, in order (set-based jobs use this)."""
     session = Session()
     head = session.execute(select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()).scalar_one_or_none()
     if head is None:
         head = AuditChainHead(id=1, last_hash=GENESIS_HASH, count=0)
         session.add(head)
+    events = []
+    now = utcnow()
+    for entry in entries:
+        events.append(_event(head, now, **entry))
+    session.add_all(events)
+    session.flush()
+    return events
+
+
+def _event(head, now, action, *, actor=None, target=None, outcome="success", detail=None,
+           target_type=None, target_id=None, target_name=None, actor_name=None):
     if target is not None:
         target_type = target_type or type(target).__name__.lower()
         target_id = str(target.id) if target_id is None else target_id
         target_name = target_name or getattr(target, "username", None) or getattr(target, "name", None)
     org_id, region_path = _scope_of(target, actor)
     event = AuditEvent(
-        at=utcnow(),
+        at=now,
         actor_id=actor.id if actor is not None else None,
         actor_name=actor.username if actor is not None else actor_name,
         action=action, outcome=outcome, target_type=target_type, target_id=target_id,
@@ -110,8 +159,6 @@ def record(action, *, actor=None, target=None, outcome="success", detail=None,
     event.hash = compute_hash(head.last_hash, event)
     head.last_hash = event.hash
     head.count += 1
-    session.add(event)
-    session.flush()
     return event
 
 

@@ -19,13 +19,17 @@ class Lane:
     user_types: frozenset = frozenset()
     permission: str | None = None  # alternatively: any member holding this function point
     assignee_key: str | None = None  # a named person: the task goes to the user whose id the data holds here
+    excluded_types: frozenset = frozenset()   # never candidates, whatever function points they hold
 
 
 LANES = {lane.key: lane for lane in (
     Lane("applicant", "申请人", "own"),
     Lane("supervising_admin", "主管部门业务管理员", "supervisor", frozenset({UserType.BUSINESS_ADMIN})),
     Lane("institution_reviewer", "本机构审核人", "own", frozenset({UserType.MASTER}), "hr.personnel.resign_review"),
-    Lane("unit_leader", "单位主管领导", "own", frozenset({UserType.MASTER}), "approval.leader"),
+    # the leader's sign-off (单位主管领导签字) is a person other than the unit's business admin, who may hold the
+    # function point only to grant it
+    Lane("unit_leader", "单位主管领导", "own", frozenset({UserType.MASTER}), "approval.leader",
+         excluded_types=frozenset({UserType.BUSINESS_ADMIN})),
     Lane("superior_admin", "上级业务管理员", "supervisor", frozenset({UserType.BUSINESS_ADMIN})),
     Lane("quality_controller", "数据质控员", "own", frozenset({UserType.SAME_LEVEL_1})),
     Lane("leak_admin", "处置业务管理员", "own", frozenset({UserType.BUSINESS_ADMIN})),
@@ -79,7 +83,7 @@ def qualifies(user, lane_key, org_id):
     """May ``user`` act in ``lane_key`` for tasks whose candidates are the members of ``org_id``? Nobody
     claims a task of a named lane: it belongs to its named person from the start."""
     spec = lane(lane_key)
-    if lane_key == "applicant" or spec.assignee_key is not None or user.org_id != org_id or not user.is_active or user.is_locked(utcnow()):
+    if lane_key == "applicant" or spec.assignee_key is not None or user.user_type in spec.excluded_types or user.org_id != org_id or not user.is_active or user.is_locked(utcnow()):
         return False
     if user.user_type in spec.user_types:
         return "approval.inbox" in roles.permissions_of(user) or user.user_type == UserType.MASTER

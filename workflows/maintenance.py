@@ -112,10 +112,9 @@ def expire_locks(now):
         .execution_options(synchronize_session=False)
     ).scalars().all()
     _expire(User, rows)
-    for user in _load_users(rows):
-        audit.record("account_unlock", target=user, actor_name=SYSTEM,
-                     detail={"reason": "lock_expired", "previous_reason": LockReason.FAILED_LOGINS.value})
-    Session().flush()
+    audit.record_many([dict(action="account_unlock", target=user, actor_name=SYSTEM,
+                            detail={"reason": "lock_expired", "previous_reason": LockReason.FAILED_LOGINS.value})
+                       for user in _load_users(rows)])
     return len(rows)
 
 

@@ -48,6 +48,7 @@ CATALOGUE = [
         ("sys.roles", "角色管理", [("sys.roles.edit", "新增/修改/删除角色")]),
         ("sys.realname", "实名认证审核", []),
         ("sys.orgs", "用户单位管理", []),
+        ("sys.standard_posts", "标准岗位维护", []),
         ("sys.audit", "系统日志", [("sys.audit.export", "导出日志")]),
         ("sys.codes", "码表维护", []),
         ("sys.regions", "行政区域代码维护", []),
@@ -104,9 +105,7 @@ def subtree(*roots):
 
 
 SYSTEM_ONLY = {"sys.codes", "sys.regions", "sys.jobs"}
-# A business admin is not its unit's leader: the leader's sign-off (单位主管领导签字) is a separate person.
-LEADER_ONLY = {"approval.leader"}
-_ADMIN = frozenset(all_codes() - SYSTEM_ONLY - LEADER_ONLY)
+_ADMIN = frozenset(all_codes() - SYSTEM_ONLY)
 
 # Default roles (code, name, role_type, permissions). Jiangsu 附表3 lost its check marks in the text we have;
 # these grants are our reading of the duties in Jiangsu §一 and Hubei §7, documented in docs/roles.md.

@@ -389,8 +389,8 @@ def test_monthly_check_skips_inactive_admins(clock, users):
 def test_snapshot_lists_the_users_the_admin_manages(clock, users):
     maintenance.monthly_permission_check(T0)
     county = maintenance.permission_check_snapshot(check_of(users("jaadmin01"))[0])
-    assert [u["username"] for u in county] == ["jahosp001"]
-    assert county[0] == {"username": "jahosp001", "display_name": "测试医院", "org": "测试医院", "user_type": "机构总账号",
+    assert [u["username"] for u in county] == ["jaleader01", "jahosp001"]
+    assert county[1] == {"username": "jahosp001", "display_name": "测试医院", "org": "测试医院", "user_type": "机构总账号",
                          "roles": ["机构总账号"], "status": "正常"}
     city = maintenance.permission_check_snapshot(check_of(users("whadmin01"))[0])
     assert [u["username"] for u in city] == ["jaadmin01", "wcadmin01"]
@@ -412,7 +412,7 @@ def test_the_admin_confirms_its_check(clock, users):
     instance = Session().get(ProcessInstance, instance.id)
     assert instance.status == "completed"
     assert processes.latest_data(instance)["corrections"] == "jahosp001 角色需调整"
-    assert len(maintenance.permission_check_snapshot(instance)) == 1
+    assert len(maintenance.permission_check_snapshot(instance)) == 2
 
 
 def test_snapshot_only_for_permission_checks(clock, users):
