@@ -216,13 +216,13 @@ def test_jurisdiction_matrix(client, api_login, world, action, level, place):
 # --- listing ---------------------------------------------------------------------------------------------
 
 WUHAN = {"whadmin01", "jaadmin01", "wcadmin01", "jahosp001", "wchosp001", "jaadmin02", "jasub0001",
-         "jadirect01", "wcsub0001"}
+         "jadirect01", "wcsub0001", "jaleader01"}
 
 
 @pytest.mark.parametrize("actor, expected", [
     ("whadmin01", WUHAN),
     ("hsadmin01", {"hsadmin01"}),
-    ("jaadmin01", {"jaadmin01", "jaadmin02", "jahosp001", "jasub0001", "jadirect01"}),
+    ("jaadmin01", {"jaadmin01", "jaadmin02", "jahosp001", "jasub0001", "jadirect01", "jaleader01"}),
     ("wcadmin01", {"wcadmin01", "wchosp001", "wcsub0001"}),
     ("jahosp001", {"jahosp001", "jasub0001", "jadirect01"}),
     ("hbadmin01", WUHAN | {"hbadmin01", "hsadmin01"}),

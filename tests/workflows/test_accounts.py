@@ -202,8 +202,8 @@ def test_write_outside_jurisdiction_is_not_authorized(users):
 
 def test_visible_users_follow_the_region_tree(users):
     names = lambda actor: {u.username for u in accounts.search_users(users(actor), per_page=100)[0]}  # noqa: E731
-    assert names("jaadmin01") == {"jaadmin01", "jahosp001"}
-    assert names("whadmin01") == {"whadmin01", "jaadmin01", "wcadmin01", "jahosp001", "wchosp001"}
+    assert names("jaadmin01") == {"jaadmin01", "jaleader01", "jahosp001"}
+    assert names("whadmin01") == {"whadmin01", "jaadmin01", "jaleader01", "wcadmin01", "jahosp001", "wchosp001"}
     assert names("jahosp001") == {"jahosp001"}
     assert "sysadmin01" in names("sysadmin01")
 
