@@ -9,15 +9,31 @@ from workflows import inbox, permissions
 # tree unless given.
 PAGES = [
     ("org.info", "institution.index", {}),
+    ("org.dept", "orgdata.departments", {}),
+    ("org.post", "orgdata.posts", {}),
+    ("org.quota", "orgdata.quotas", {}),
     ("approval.inbox", "inbox.index", {"view": "assigned"}),
     ("approval.requests", "inbox.index", {"view": "requests"}),
     ("approval.requests", "leak.report", {}, "报告账号泄露"),
+    ("approval.requests", "permchange.index", {}, "权限变更申请"),
+    ("approval.requests", "application.index", {}, "用户申请"),
+    ("hr.staff", "people.staff_list", {}),
+    ("hr.staff.edit", "people.trial_list", {}, "试用期填报"),
+    ("hr.staff.edit", "people.attachments", {}, "附件批量导入"),
+    ("hr.staff.import", "imports.index", {}, "人员信息导入管理"),
+    ("hr.tags", "people.tags_index", {}),
     ("hr.personnel.resign", "personnel.resignations", {}),
     ("hr.personnel.resign_review", "personnel.reviews", {}),
+    ("hr.query", "people.wall", {}),
+    ("stats.common", "people.stats_common", {}),
+    ("stats.reports", "people.stats_reports", {}),
     ("sys.accounts", "accounts.index", {}),
     ("sys.locklist", "locklist.index", {}),
     ("sys.locklist", "leak.index", {}, "账号泄露处置"),
+    ("sys.handover", "handover.index", {}),
     ("sys.roles", "roles.index", {}),
+    ("sys.orgs", "orgdata.allocations", {}, "编制分配"),
+    ("sys.standard_posts", "orgdata.standard_posts", {}),
     ("sys.realname", "realname.reviews", {}),
     ("sys.audit", "audit.index", {}),
     ("sys.jobs", "scheduler.index", {}),
@@ -46,10 +62,15 @@ def menu():
     return groups
 
 
-def _open_count():
+def inbox_counts():
+    """The actor's open counts per view, asked once per request (the menu badge and the inbox tabs)."""
     if "inbox_counts" not in g:
         g.inbox_counts = inbox.counts(g.actor)
-    return sum(g.inbox_counts.values()) or None
+    return g.inbox_counts
+
+
+def _open_count():
+    return sum(inbox_counts().values()) or None
 
 
 def init_app(app):

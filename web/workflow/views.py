@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from sqlalchemy import select
 
 from models import Session
+from web import nav
 from web.forms import field_errors
 from web.filters import CST
 from web.security import requires
@@ -42,7 +43,7 @@ def index():
     orgs = Session().scalars(jurisdiction.visible_orgs_query(g.actor)).all() if g.actor.org_id else []
     return render_template("workflow/inbox.html", view=view, rows=rows, total=total, page=page,
                            pages=max(1, -(-total // PER_PAGE)), args=args, views=inbox.VIEW_LABELS,
-                           counts=inbox.counts(g.actor), processes=processes.registry().values(), orgs=orgs,
+                           counts=nav.inbox_counts(), processes=processes.registry().values(), orgs=orgs,
                            lane_labels=lanes.labels(), page_args=lambda p: urlencode({**args, "page": p}))
 
 
