@@ -17,6 +17,8 @@ def create_app(config=None):
         or os.path.join(os.getcwd(), "instance")
     os.makedirs(instance_path, exist_ok=True)
     app = Flask(__name__, instance_path=os.path.abspath(instance_path))
+    from web import inputs
+    inputs.init_app(app)   # before any blueprint: its URL rules use the bounded int converter
     app.config.update(app_config.from_environment(app.instance_path))
     app.config.update(config or {})
     app_config.check_production(app.config)
