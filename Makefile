@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 INSTANCE_PATH ?= $(CURDIR)/instance
 export INSTANCE_PATH
 
-.PHONY: run test install install-dev system-packages clean
+.PHONY: run test bench install install-dev system-packages bench-packages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,19 @@ run: install
 
 test: install-dev system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks: every figure beside its baseline from the same run, written to docs/benchmarks.md; then the
+# long load test (50 API clients through gunicorn, 1,000 review tasks) on PostgreSQL.
+BENCH_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+bench: install-dev system-packages bench-packages
+	$(BIN)/python -m tests.bench $(BENCH_ARGS)
+	LOAD_CLIENTS=50 LOAD_TASKS=1000 TEST_DATABASE_URL=$(BENCH_PG_URL) $(BIN)/python -m pytest -q -m load -p no:cacheprovider
+
+bench-packages:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "installing Debian package: wrk"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
