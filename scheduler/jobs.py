@@ -63,6 +63,7 @@ JOBS = [
     Job("workflow_timers", "流程定时器", cron(minute="*"), "workflows.processes:fire_due_timers"),
     Job("permission_check", "月度权限核查", cron(day=1, hour=3, minute=0),
         "workflows.maintenance:monthly_permission_check"),
+    Job("imports", "批量导入处理", cron(second="*/10"), "workflows.imports:run_queued"),
 ]
 
 # SCHEDULER_TEST_FAST=1 (tests only): one job due every second that does nothing but record its run.
@@ -97,6 +98,8 @@ def describe(trigger):
     every_day = f["day"] == f["month"] == f["week"] == f["day_of_week"] == f["year"] == "*"
     if f["second"] == "*" and f["minute"] == "*" and f["hour"] == "*" and every_day:
         return "每秒"
+    if f["second"].startswith("*/") and f["minute"] == "*" and f["hour"] == "*" and every_day:
+        return f"每 {f['second'][2:]} 秒"
     if f["second"] != "0":
         return str(trigger)
     if f["minute"] == "*" and f["hour"] == "*" and every_day:

@@ -78,13 +78,38 @@ def create_app(config=None):
     app.register_blueprint(personnel_bp)
     app.register_blueprint(personnel_api_bp)
     csrf.exempt(personnel_api_bp)
+    from web.people import bp as people_bp, api as people_api_bp
+    app.register_blueprint(people_bp)
+    app.register_blueprint(people_api_bp)
+    csrf.exempt(people_api_bp)
     from web.institution.views import bp as institution_bp, api_bp as institution_api_bp
     app.register_blueprint(institution_bp)   # after the approval centre and the API: it guards their endpoints
     app.register_blueprint(institution_api_bp)
+    from web.orgdata import bp as orgdata_bp
+    from web.orgdata.api import api as orgdata_api_bp
+    app.register_blueprint(orgdata_bp)
+    app.register_blueprint(orgdata_api_bp)
+    csrf.exempt(orgdata_api_bp)
     from web.leak.views import bp as leak_bp, api as leak_api_bp
     app.register_blueprint(leak_bp)   # after the approval centre and the API: it guards their endpoints
     app.register_blueprint(leak_api_bp)
     csrf.exempt(leak_api_bp)
+    from web.handover.views import bp as handover_bp, api as handover_api_bp
+    app.register_blueprint(handover_bp)   # after the approval centre and the API: it guards their endpoints
+    app.register_blueprint(handover_api_bp)
+    csrf.exempt(handover_api_bp)
+    from web.application.views import bp as application_bp, api as application_api_bp
+    app.register_blueprint(application_bp)   # after the approval centre and the API: it guards their endpoints
+    app.register_blueprint(application_api_bp)
+    csrf.exempt(application_api_bp)
+    from web.permchange.views import bp as permchange_bp, api as permchange_api_bp
+    app.register_blueprint(permchange_bp)   # after the approval centre and the API: it guards their endpoints
+    app.register_blueprint(permchange_api_bp)
+    csrf.exempt(permchange_api_bp)
+    from web.imports.views import bp as imports_bp, api as imports_api_bp
+    app.register_blueprint(imports_bp)
+    app.register_blueprint(imports_api_bp)
+    csrf.exempt(imports_api_bp)
 
     @app.teardown_appcontext
     def _remove_session(_exc):

@@ -27,6 +27,7 @@ def from_environment(instance_path):
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "UPLOAD_DIR": env.get("UPLOAD_DIR", os.path.join(instance_path, "uploads")),
+        "LOGIN_URL": env.get("LOGIN_URL"),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "30 per minute"),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
     }

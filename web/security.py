@@ -5,7 +5,7 @@ authenticates bearer tokens in its own blueprint and applies the same gates thro
 """
 from functools import wraps
 
-from flask import flash, g, has_request_context, redirect, request, session, url_for
+from flask import flash, g, has_request_context, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from models import Session, utcnow
@@ -135,6 +135,22 @@ def end_browser_session():
 
 def actor():
     return g.get("actor")
+
+
+NO_ORG = "您的账号不属于任何单位，没有本单位的数据。这些信息由各单位自行维护。"
+
+
+def org_page(heading, message=NO_ORG):
+    """A page of one's own unit's data answers an account without a unit (the system administrator) with a
+    plain notice (200) instead of an error, so every menu entry opens; forms and records still 404."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if g.actor.org is None:
+                return render_template("no_org.html", heading=heading, message=message)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
 
 
 def current_permissions():

@@ -5,7 +5,7 @@ changes nothing. All demo accounts start with the Hubei default password and mus
 """
 from sqlalchemy import select
 
-from models import Session
+from models import Session, utcnow
 from models.accounts import PasswordChangeReason, User, UserType
 from models.orgs import Department, OrgKind, Organization, Post, Staff, StandardPost
 from models.regions import Region, RegionLevel
@@ -34,7 +34,11 @@ ORGS = [  # key, kind, name, uscc, licence, category, region, supervisor key
      "综合医院", "420106", "wc"),
 ]
 
-DEPARTMENTS = {"jahosp": ["内科", "外科", "人事科"], "wchosp": ["内科", "儿科", "办公室"]}
+DEPARTMENTS = {  # name, category, standard name, quota (编制)
+    "jahosp": [("内科", "科室(部门)", "内科", 40), ("外科", "科室(部门)", "外科", 30), ("人事科", "职能部门", None, 5)],
+    "wchosp": [("内科", "科室(部门)", "内科", 0), ("儿科", "科室(部门)", "儿科", 0), ("办公室", "职能部门", None, 0)],
+}
+QUOTAS = {"jahosp": 120}   # allocated by the district; 75 of them distributed to the departments above
 POSTS = {"jahosp": [("医师", "临床医师"), ("护士", "护士"), ("人事专员", "管理岗位")],
          "wchosp": [("医师", "临床医师"), ("护士", "护士")]}
 STAFF = {  # staff_no, name, gender, id number, department, post
@@ -89,9 +93,13 @@ def _orgs():
 
 
 def _institution_data(orgs):
-    for key, names in DEPARTMENTS.items():
-        for sort, name in enumerate(names):
-            _get_or_add(Department, {"org_id": orgs[key].id, "parent_id": None, "name": name}, sort=sort)
+    for key, quota in QUOTAS.items():
+        if orgs[key].quota is None:
+            orgs[key].quota, orgs[key].quota_set_at = quota, utcnow()
+    for key, rows in DEPARTMENTS.items():
+        for sort, (name, category, standard, quota) in enumerate(rows):
+            _get_or_add(Department, {"org_id": orgs[key].id, "parent_id": None, "name": name}, sort=sort,
+                        category=category, standard_name=standard, quota=quota)
     for key, posts in POSTS.items():
         for sort, (name, standard) in enumerate(posts):
             standard_post = Session().scalars(select(StandardPost).filter_by(region_code=None, name=standard)).one()

@@ -15,6 +15,14 @@ def safe_cell(value):
     return value
 
 
+def typed_value(value):
+    """What the user typed into a cell that ``safe_cell`` wrote (the leading apostrophe removed), so a
+    workbook this system produced reads back as it was filled in."""
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_TRIGGERS):
+        return value[1:]
+    return value
+
+
 def workbook_bytes(title, headers, rows, widths=None):
     """One sheet: a bold header row, then ``rows``; every cell stored as text."""
     wb = Workbook(write_only=True)

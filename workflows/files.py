@@ -25,6 +25,9 @@ SIGNATURES = {
     "image/jpeg": (b"\xff\xd8\xff", "JPG"),
     "image/png": (b"\x89PNG\r\n\x1a\n", "PNG"),
     "application/pdf": (b"%PDF-", "PDF"),
+    # Excel workbooks (.xlsx) are ZIP archives: the container type is what is sniffed and stored (the xlsx media
+    # type is longer than the 64-character column); callers open the workbook to be sure and serve it as xlsx
+    "application/zip": (b"PK\x03\x04", "XLSX"),
 }
 _STORAGE_NAME = re.compile(r"[0-9a-f]{32}")
 _CHUNK = 64 * 1024

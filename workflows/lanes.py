@@ -32,7 +32,7 @@ LANES = {lane.key: lane for lane in (
          excluded_types=frozenset({UserType.BUSINESS_ADMIN})),
     Lane("superior_admin", "上级业务管理员", "supervisor", frozenset({UserType.BUSINESS_ADMIN})),
     Lane("quality_controller", "数据质控员", "own", frozenset({UserType.SAME_LEVEL_1})),
-    Lane("leak_admin", "处置业务管理员", "own", frozenset({UserType.BUSINESS_ADMIN})),
+    Lane("leak_admin", "本单位业务管理员", "own", frozenset({UserType.BUSINESS_ADMIN})),
     Lane("successor", "接任业务管理员", "own", assignee_key="successor_id"),
     Lane("institution_master", "本单位总账号/实名审核人", "own", frozenset({UserType.MASTER}), "sys.realname"),
 )}

@@ -160,12 +160,14 @@ def _id_type_code(label_or_code):
     return {label: code for code, label in identity.ID_TYPES}.get(label_or_code, label_or_code)
 
 
-def _by_name(model, org, name):
+def _by_name(model, org, name, lookups=None):
+    if lookups is not None:   # an import's cache of the institution's departments and posts
+        return lookups.find(model, name)
     rows = Session().scalars(select(model).where(model.org_id == org.id, model.name == name)).all()
     return rows[0] if len(rows) == 1 else (None if not rows else "ambiguous")
 
 
-def _clean_value(f, value, org):
+def _clean_value(f, value, org, lookups=None):
     """The typed value of one filled field, or ``ValueError`` with the reason."""
     if f.kind == "date":
         parsed = parse_date(value, present_ok=f.present_ok)
@@ -186,7 +188,7 @@ def _clean_value(f, value, org):
             raise ValueError(exc.message) from None
     if f.kind in ("department", "post"):
         model, what = (Department, "部门") if f.kind == "department" else (Post, "岗位")
-        found = _by_name(model, org, text)
+        found = _by_name(model, org, text, lookups)
         if found == "ambiguous":
             raise ValueError(f"本机构有多个名为“{text}”的{what}，请先在{what}管理中区分名称")
         if found is None:
@@ -195,8 +197,9 @@ def _clean_value(f, value, org):
     return text
 
 
-def clean(sec, org, raw):
-    """``(values, errors)`` for one record of ``sec``; ``raw`` maps field keys to what the user gave."""
+def clean(sec, org, raw, lookups=None):
+    """``(values, errors)`` for one record of ``sec``; ``raw`` maps field keys to what the user gave.
+    ``lookups`` (``workflows.imports.Lookups``) answers department and post names from an import's cache."""
     values, errors = {}, {}
     for f in sec.fields:
         value = raw.get(f.key)
@@ -211,7 +214,7 @@ def clean(sec, org, raw):
         if f.kind == "id_number":
             continue   # checked below, with the ID type
         try:
-            values[f.key] = _clean_value(f, value, org)
+            values[f.key] = _clean_value(f, value, org, lookups)
         except ValueError as exc:
             errors[f.key] = [f"{f.label}：{exc}"]
     _clean_id_number(sec, raw, values, errors)
@@ -306,12 +309,12 @@ def _apply_basic(staff, values):
     staff.post = values["post"]
 
 
-def save_basic(actor, org, raw, *, staff=None, update_existing=False, source="form"):
+def save_basic(actor, org, raw, *, staff=None, update_existing=False, source="form", lookups=None):
     """Create or update one person's basic information. ``staff`` names the record being edited; without
     it the person is found by ID number: a new one is created, an existing one is updated only with
     ``update_existing`` (更新已存在的用户数据). Returns ``(staff, created)``; raises ``InvalidInput``."""
     require_edit(actor, org, "staff_save")
-    values, errors = clean(BASIC, org, raw)
+    values, errors = clean(BASIC, org, raw, lookups)
     if errors:
         raise InvalidInput(fields=errors)
     existing = staff or find_person(org, values["id_type"], values["id_number"])
@@ -328,7 +331,8 @@ def save_basic(actor, org, raw, *, staff=None, update_existing=False, source="fo
     try:
         if existing is None:
             record = Staff(org_id=org.id, employment_status=EmploymentStatus.ACTIVE,
-                           staff_no=values.get("staff_no") or next_staff_no(org))
+                           staff_no=values.get("staff_no")
+                           or (lookups.next_staff_no() if lookups else next_staff_no(org)))
             Session().add(record)
         else:
             record = existing
@@ -450,3 +454,194 @@ def save_detail(actor, org, sec, raw, *, row=None, staff=None, update_existing=F
 def detail_rows(staff, sec):
     order = sec.model.started_on if hasattr(sec.model, "started_on") else sec.model.id
     return Session().scalars(select(sec.model).where(sec.model.staff_id == staff.id).order_by(order)).all()
+
+
+# --- the staff pages: listing, person page, photo and attachments ------------------------------------------
+# Everything below is scoped strictly to the actor's own institution: an account without one (the system
+# administrator) sees no staff, and no page or API ever shows the ID number of another institution's staff.
+
+PHOTO_KINDS = ("image/jpeg", "image/png")
+BATCH_KINDS = ("image/jpeg",)        # 附件批量导入: JPG only (Hubei §4.2.5)
+ATTACHMENT_MAX_BYTES = 3 * 1024 * 1024
+STATUS_FILTERS = {"active": "在职", "left": "已离职"}
+
+
+def own_staff(actor, staff_id):
+    """A staff record of the actor's own institution, or ``NotFound`` (also for the system administrator)."""
+    staff = Session().get(Staff, staff_id) if isinstance(staff_id, int) else None
+    if staff is None or actor.org_id is None or staff.org_id != actor.org_id:
+        raise NotFound()
+    return staff
+
+
+def _search_filter(query, q):
+    q = (q or "").strip()
+    if not q:
+        return query
+    exact_id = q.upper().replace(" ", "")
+    return query.where(Staff.name.contains(q, autoescape=True) | (Staff.id_number == exact_id)
+                       | (Staff.staff_no == q))
+
+
+def list_staff(actor, *, q=None, department_id=None, status=None, work_status=None, tag_id=None,
+               page=1, per_page=20):
+    """``(rows, total)``: the institution's staff matching a partial name, an exact ID number or staff number,
+    the department, the employment status (``active`` / ``left``), the work status and a tag."""
+    if actor.org_id is None:
+        return [], 0
+    query = _search_filter(select(Staff).where(Staff.org_id == actor.org_id), q)
+    if department_id:
+        query = query.where(Staff.department_id.in_(department_and_below(actor.org_id, department_id)))
+    if status in STATUS_FILTERS:
+        query = query.where(Staff.employment_status == status)
+    if work_status:
+        query = query.where(Staff.work_status == work_status)
+    if tag_id:
+        from models.personnel import tag_members
+        query = query.where(Staff.id.in_(select(tag_members.c.staff_id).where(tag_members.c.tag_id == tag_id)))
+    total = Session().scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = Session().scalars(query.order_by(Staff.staff_no).offset((page - 1) * per_page).limit(per_page)).all()
+    return rows, total
+
+
+def departments_of(org_id):
+    """``[(department, depth)]`` of the institution in tree order (``workflows.departments.flatten``)."""
+    from workflows import departments
+    return departments.flatten(org_id)
+
+
+def department_and_below(org_id, department_id):
+    """The ids of a department and of every department under it (a filter on a 科室 includes its 病区)."""
+    tree = departments_of(org_id)
+    for index, (dept, depth) in enumerate(tree):
+        if dept.id == department_id:
+            below = [dept.id]
+            for child, child_depth in tree[index + 1:]:
+                if child_depth <= depth:
+                    break
+                below.append(child.id)
+            return below
+    return []
+
+
+def posts_of(org_id):
+    return Session().scalars(select(Post).where(Post.org_id == org_id).order_by(Post.sort, Post.name)).all()
+
+
+def staff_json(staff):
+    """The record for the JSON API (own institution only): basic information plus ids and status."""
+    return {"id": staff.id, "staff_no": staff.staff_no, "employment_status": staff.employment_status,
+            "left_on": _plain(staff.left_on), "photo_id": staff.photo_id, **basic_values(staff)}
+
+
+def get_detail(actor, sec, row_id):
+    """A detail row of ``sec`` belonging to the actor's institution, or ``NotFound``."""
+    row = Session().get(sec.model, row_id) if isinstance(row_id, int) else None
+    if row is None or actor.org_id is None or row.staff.org_id != actor.org_id:
+        raise NotFound()
+    return row
+
+
+def detail_values(sec, row):
+    """A detail row as its form shows it (dates as text, an open end as 至今)."""
+    out = {}
+    for f in sec.fields:
+        if f.key in ("name", "id_number"):
+            continue
+        value = getattr(row, f.key)
+        out[f.key] = PRESENT if f.present_ok and value is None else _plain(value)
+    return out
+
+
+def delete_detail(actor, sec, row):
+    require_edit(actor, row.staff.org, "staff_detail_delete")
+    person = row.staff
+    detail = {"section": sec.label, **{k: _plain(getattr(row, k)) for k in sec.match}}
+    Session().delete(row)
+    Session().flush()
+    audit.record("staff_detail_delete", actor=actor, target=person, detail=detail)
+
+
+def _store(actor, filename, stream, kinds):
+    from workflows import files
+    return files.store_upload(actor, filename, stream, kinds=kinds, max_bytes=ATTACHMENT_MAX_BYTES)
+
+
+def set_photo(actor, staff, filename, stream):
+    """Replace the person's photo (JPG/PNG, ≤ 3 MB, type judged by content)."""
+    require_edit(actor, staff.org, "staff_photo")
+    staff.photo = _store(actor, filename, stream, PHOTO_KINDS)
+    Session().flush()
+    audit.record("staff_photo", actor=actor, target=staff, detail={"attachment_id": staff.photo_id})
+    return staff.photo
+
+
+def set_detail_attachment(actor, sec, row, filename, stream, *, kinds=PHOTO_KINDS):
+    """Attach (or replace) the one scan of a detail row."""
+    require_edit(actor, row.staff.org, "staff_attachment")
+    row.attachment = _store(actor, filename, stream, kinds)
+    Session().flush()
+    audit.record("staff_attachment", actor=actor, target=row.staff,
+                 detail={"section": sec.label, "row_id": row.id, "attachment_id": row.attachment_id})
+    return row.attachment
+
+
+def remove_detail_attachment(actor, sec, row):
+    require_edit(actor, row.staff.org, "staff_attachment")
+    if row.attachment_id is None:
+        return
+    removed, row.attachment = row.attachment_id, None
+    Session().flush()
+    audit.record("staff_attachment", actor=actor, target=row.staff,
+                 detail={"section": sec.label, "row_id": row.id, "removed_attachment_id": removed})
+
+
+def attachment_rows(actor, sec, *, uploaded=False, q=None, department_id=None, page=1, per_page=20):
+    """``(rows, total)``: detail rows of ``sec`` of the institution's active staff with (``uploaded``) or
+    without an attachment, for 附件批量导入."""
+    if actor.org_id is None:
+        return [], 0
+    model = sec.model
+    query = select(model).join(Staff, model.staff_id == Staff.id).where(
+        Staff.org_id == actor.org_id, Staff.employment_status == EmploymentStatus.ACTIVE,
+        model.attachment_id.is_not(None) if uploaded else model.attachment_id.is_(None))
+    query = _search_filter(query, q)
+    if department_id:
+        query = query.where(Staff.department_id.in_(department_and_below(actor.org_id, department_id)))
+    total = Session().scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = Session().scalars(query.order_by(Staff.staff_no, model.id)
+                             .offset((page - 1) * per_page).limit(per_page)).all()
+    return rows, total
+
+
+def readable_attachment(actor, attachment_id):
+    """A photo or detail/trial attachment of the actor's institution's staff, for an actor holding
+    ``hr.staff`` or ``hr.query``; else ``NotFound``."""
+    from models.personnel import TrialRegistration
+    from workflows import files
+    att = files.get_attachment(attachment_id)
+    perms = roles.permissions_of(actor)
+    if att is None or actor.org_id is None or not ({"hr.staff", "hr.query"} & perms):
+        raise NotFound()
+    owners = [select(Staff.id).where(Staff.photo_id == att.id, Staff.org_id == actor.org_id)]
+    for model in (WorkHistory, Education, Certificate, TrialRegistration):
+        owners.append(select(model.id).join(Staff, model.staff_id == Staff.id).where(
+            model.attachment_id == att.id, Staff.org_id == actor.org_id))
+    if not any(Session().scalars(q.limit(1)).first() for q in owners):
+        raise NotFound()
+    return att
+
+
+def save_detail_row(actor, staff, sec, raw, *, row=None, upload=None, remove_upload=False):
+    """Single entry of one detail row with its scan: save the row (``save_detail``), then replace the scan with
+    ``upload`` (``(filename, stream)``, JPG/PNG ≤ 3 MB) or drop it with ``remove_upload``. A refused scan is
+    reported on the ``attachment`` field; the caller rolls back, so nothing is half-applied."""
+    saved, _ = save_detail(actor, staff.org, sec, raw, row=row, staff=staff, update_existing=row is not None)
+    if upload is not None:
+        try:
+            set_detail_attachment(actor, sec, saved, *upload)
+        except InvalidInput as exc:
+            raise InvalidInput(fields={"attachment": [f"附件：{exc.message}"]}) from None
+    elif remove_upload:
+        remove_detail_attachment(actor, sec, saved)
+    return saved

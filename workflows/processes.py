@@ -164,7 +164,8 @@ def _run_step(instance, actor, step, action):
         action(flow, ctx)
         _save(instance, flow, now)
         savepoint.commit()
-    except engine.StepFailed as exc:
+    except (engine.StepFailed, lanes.LaneError) as exc:
+        # LaneError: the data names nobody who may hold a new task of a named lane; the step fails like a handler
         savepoint.rollback()
         instance = _lock_instance(instance.id)
         instance.status = InstanceStatus.ERROR
@@ -227,7 +228,8 @@ def claim_task(actor, task_id):
 
 def release_task(actor, task_id):
     task = _locked_ready_task(actor, task_id)
-    if task.assignee_id != actor.id or task.lane == "applicant" or lanes.lane(task.lane).assignee_key:
+    _refuse_named(task, "task_release")
+    if task.assignee_id != actor.id or task.lane == "applicant":
         raise NotAuthorized("只能退回自己认领的审核任务", audit=("task_release", "human_task", task.id))
     task.assignee = None
     Session().flush()
@@ -241,6 +243,7 @@ def reassign_task(actor, task_id, username):
     candidate may; an administrator of the instance's region may take a task back from a holder who can no
     longer act (locked, disabled or deleted)."""
     task = _locked_ready_task(actor, task_id)
+    _refuse_named(task, "task_reassign")
     holder = task.assignee_id == actor.id or (task.assignee_id is None and inbox.can_claim(actor, task))
     stranded = task.assignee is not None and (not task.assignee.is_active or task.assignee.is_locked(utcnow()))
     if not (holder or (stranded and task.lane != "applicant" and inbox.can_administer(actor, task.instance))):
@@ -254,6 +257,12 @@ def reassign_task(actor, task_id, username):
                                             task_guid=task.task_guid, bpmn_id=task.bpmn_id, task_name=task.name,
                                             detail={"to": target.username})
     return task
+
+
+def _refuse_named(task, action):
+    """A task of a named lane belongs to its named person: nobody gives it back or hands it on."""
+    if task.lane != "applicant" and lanes.lane(task.lane).assignee_key:
+        raise NotAuthorized("该任务指定由本人办理，不能放回或转办", audit=(action, "human_task", task.id))
 
 
 def _locked_ready_task(actor, task_id):

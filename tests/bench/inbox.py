@@ -4,8 +4,7 @@ and its count, as the page shows both), run on the same connection. Also prints 
 claimable index is used on both databases."""
 import argparse
 import random
-import uuid
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 from sqlalchemy import select, text
 
@@ -60,72 +59,70 @@ def generate(database, n_instances, n_users, tasks_per_instance=10, seed=7):
     session.flush()
     spec = processes.ensure_spec(processes.definition("real_name_verification"))
     Session.commit()
-    users = []
-    for u in range(n_users):
-        hospital, _ = hospitals[u % len(hospitals)]
-        users.append({"username": f"inbox{u:05d}", "display_name": f"用户{u}", "org_id": hospital.id,
-                      "user_type": "sub_account", "password_hash": "x", "password_changed_at": now,
-                      "status": "active", "real_name_verified": True, "session_token": f"s{u}", "created_at": now,
-                      "failed_attempts": 0})
-    _insert(database, "users", users)
+    stamp = _stamper(database)
+    user_cols = ("username", "display_name", "org_id", "user_type", "password_hash", "password_changed_at",
+                 "status", "real_name_verified", "session_token", "created_at", "failed_attempts")
+    users = [(f"inbox{u:05d}", f"用户{u}", hospitals[u % len(hospitals)][0].id, "sub_account", "x", stamp(now),
+              "active", True, f"s{u}", stamp(now), 0) for u in range(n_users)]
+    _insert(database, "users", user_cols, users)
     first_user = Session().scalar(text("SELECT min(id) FROM users WHERE username LIKE 'inbox%'"))
     region_paths = {h.id: f"/420000/420100/{h.region_code}/" for h, _ in hospitals}
-    instances, tasks = [], []
     first_instance = (Session().scalar(text("SELECT max(id) FROM process_instances")) or 0) + 1
     Session.commit()   # the bulk inserts below use connections of their own
+    instance_cols = ("id", "process_key", "spec_id", "status", "title", "started_by_id", "org_id", "region_path",
+                     "state", "serializer_version", "version", "created_at", "updated_at")
+    task_cols = ("instance_id", "task_guid", "bpmn_id", "name", "lane", "candidate_org_id", "process_key",
+                 "initiator_id", "state", "due_at", "created_at", "completed_at", "completed_by_id")
+    dues = [timedelta(days=3 + k % 5) for k in range(tasks_per_instance)]
+    instances, tasks = [], []
+    key = spec.process_key
     for n in range(n_instances):
         u = rnd.randrange(n_users)
         hospital, county = hospitals[u % len(hospitals)]
         instance_id = first_instance + n
         created = now - timedelta(minutes=n)
+        created_s = stamp(created)
         running = rnd.random() < 0.3
-        instances.append({"id": instance_id, "process_key": spec.process_key, "spec_id": spec.id,
-                          "status": "running" if running else "completed", "title": f"申请{n}",
-                          "started_by_id": first_user + u, "org_id": hospital.id,
-                          "region_path": region_paths[hospital.id], "state": "{}", "serializer_version": "1",
-                          "version": 1, "created_at": created, "updated_at": created})
+        initiator = first_user + u
+        instances.append((instance_id, key, spec.id, "running" if running else "completed", f"申请{n}", initiator,
+                          hospital.id, region_paths[hospital.id], "{}", "1", 1, created_s, created_s))
         for k in range(tasks_per_instance):
             ready = running and k == tasks_per_instance - 1
             draw = rnd.random()
             target, lane = (county, "supervising_admin") if draw < 0.7 else \
                 (city, "superior_admin") if draw < 0.9 else (province, "superior_admin")
-            tasks.append({"instance_id": instance_id, "task_guid": str(uuid.UUID(int=rnd.getrandbits(128))),
-                          "bpmn_id": "review", "name": "审核", "lane": lane, "candidate_org_id": target.id,
-                          "process_key": spec.process_key, "initiator_id": first_user + u, "state":
-                          "ready" if ready else "completed", "due_at": created + timedelta(days=3 + k % 5),
-                          "created_at": created, "completed_at": None if ready else created,
-                          "completed_by_id": None if ready else first_user, "form": None,
-                          "ui_form": None, "assignee_id": None, "outcome": None, "comment": None})
-        if len(tasks) >= 50_000:
-            _insert(database, "process_instances", instances)
-            _insert(database, "human_tasks", tasks)
+            tasks.append((instance_id, f"{instance_id:08x}-{k:04x}-4000-8000-{n:012x}", "review", "审核", lane,
+                          target.id, key, initiator, "ready" if ready else "completed", stamp(created + dues[k]),
+                          created_s, None if ready else created_s, None if ready else first_user))
+        if len(tasks) >= 100_000:
+            _insert(database, "process_instances", instance_cols, instances)
+            _insert(database, "human_tasks", task_cols, tasks)
             instances, tasks = [], []
-    _insert(database, "process_instances", instances)
-    _insert(database, "human_tasks", tasks)
+    _insert(database, "process_instances", instance_cols, instances)
+    _insert(database, "human_tasks", task_cols, tasks)
     with database.engine.begin() as conn:
         conn.execute(text("ANALYZE"))
 
 
-def _insert(database, table, rows):
+def _stamper(database):
+    """How a UTC datetime is sent in bulk: as it is to PostgreSQL's COPY, as SQLAlchemy's text to SQLite."""
+    if database.kind == "postgresql":
+        return lambda value: value
+    return lambda value: value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def _insert(database, table, columns, rows):
     if not rows:
         return
-    columns = list(rows[0])
     with database.engine.begin() as conn:
         raw = conn.connection.dbapi_connection
         if database.kind == "postgresql":
             with raw.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row([row[c] for c in columns])
+                    copy.write_row(row)
         else:
             raw.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                            [[_sqlite(row[c]) for c in columns] for row in rows])
-
-
-def _sqlite(value):
-    from models.db import UTCDateTime
-    if hasattr(value, "tzinfo"):
-        return UTCDateTime().process_bind_param(value, None)
-    return value
+                            rows)
 
 
 def measure(database, username, repeats):

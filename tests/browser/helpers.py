@@ -3,6 +3,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from models import Session
+from models.accounts import User
 from tests.conftest import DEMO_PASSWORD
 
 
@@ -23,3 +25,13 @@ def log_in(page: Page, username, password=DEMO_PASSWORD):
 
 def menu(page: Page):
     return page.get_by_role("navigation", name="主菜单")
+
+
+def ready_accounts(app, *usernames):
+    """Mark demo accounts of the live database verified and past the forced password change."""
+    with app.app_context():
+        for account in Session().query(User).filter(User.username.in_(usernames)):
+            account.real_name_verified = True
+            account.password_change_reason = None
+        Session.commit()
+        Session.remove()

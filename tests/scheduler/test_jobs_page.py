@@ -76,6 +76,7 @@ def test_lists_every_job_with_its_next_run(client, login):
         "temporary_grants": ("临时权限到期", "每小时整点", "2025-03-10 09:00:00"),
         "workflow_timers": ("流程定时器", "每分钟", "2025-03-10 08:31:00"),
         "permission_check": ("月度权限核查", "每月1日 03:00", "2025-04-01 03:00:00"),
+        "imports": ("批量导入处理", "每 10 秒", "2025-03-10 08:30:20"),
     }
     assert set(expected) == {job.id for job in jobs.JOBS}
     for job_id, (name, schedule, next_run) in expected.items():

@@ -55,7 +55,7 @@ def test_the_whole_case_through_the_api(client, tokens):
 
     # the data check
     (task,) = claimable(client, admin)
-    assert (task["name"], task["lane"], task["lane_label"]) == ("check_admin", "leak_admin", "处置业务管理员")
+    assert (task["name"], task["lane"], task["lane_label"]) == ("check_admin", "leak_admin", "本单位业务管理员")
     form = client.get(f"/api/v1/tasks/{task['id']}", headers=admin).json["form"]
     assert form["schema"]["properties"]["result"]["title"] == "核查结果"
     refused = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {"result": "abnormal"}},

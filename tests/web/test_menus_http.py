@@ -11,11 +11,13 @@ from tests.conftest import DEMO_PASSWORD
 from workflows import accounts, auth
 
 NEW_PASSWORD = "Hg#5207tkW"
-ADMIN_MENU = ["工作台", "机构信息维护", "员工离职", "离职审核", "我的待办", "我的申请", "报告账号泄露", "人员账号管理",
-              "用户锁定一览表", "账号泄露处置", "角色管理", "实名认证审核", "系统日志"]
+INSTITUTION = ["机构信息维护", "部门管理", "机构岗位管理", "机构编制管理", "人员信息管理", "试用期填报", "附件批量导入",
+               "人员信息导入管理", "人员标签管理", "员工离职", "离职审核", "人员信息查询", "常用统计", "常用报表"]
+APPROVAL = ["我的待办", "我的申请", "报告账号泄露", "权限变更申请", "用户申请"]
+ADMIN_MENU = ["工作台", *INSTITUTION, *APPROVAL, "人员账号管理", "用户锁定一览表", "账号泄露处置", "业务管理员交接", "角色管理",
+              "编制分配", "标准岗位维护", "实名认证审核", "系统日志"]
 SYSADMIN_MENU = ADMIN_MENU + ["定时任务"]
-MASTER_MENU = ["工作台", "机构信息维护", "员工离职", "离职审核", "我的待办", "我的申请", "报告账号泄露", "人员账号管理",
-               "角色管理", "实名认证审核"]
+MASTER_MENU = ["工作台", *INSTITUTION, *APPROVAL, "人员账号管理", "角色管理", "实名认证审核"]
 PAGES = {  # path: the function point it needs
     "/accounts/": "sys.accounts",
     "/accounts/new": "sys.accounts.edit",
@@ -26,6 +28,14 @@ PAGES = {  # path: the function point it needs
     "/locklist/": "sys.locklist",
     "/locklist/export": "sys.locklist",
     "/leaks/": "sys.locklist",
+    "/handovers/": "sys.handover",
+    "/institution/departments": "org.dept",
+    "/institution/posts": "org.post",
+    "/personnel/staff/": "hr.staff",
+    "/personnel/tags/": "hr.tags",
+    "/stats/common": "stats.common",
+    "/admin/standard-posts": "sys.standard_posts",
+    "/admin/quotas": "sys.orgs",
 }
 
 
@@ -91,19 +101,23 @@ def bearer(client, username):
 
 # --- the menu follows the role ---------------------------------------------------------------------------
 
+MASTER_PAGES = {"sys.accounts", "sys.accounts.edit", "sys.roles", "sys.roles.edit", "org.dept", "org.post", "hr.staff",
+                "hr.tags", "stats.common"}
 ACCOUNTS = {  # username: (menu, function points of the pages in PAGES it may open)
     "sysadmin01": (SYSADMIN_MENU, set(PAGES.values())),
     "hbadmin01": (ADMIN_MENU, set(PAGES.values())),
     "whadmin01": (ADMIN_MENU, set(PAGES.values())),
     "jaadmin01": (ADMIN_MENU, set(PAGES.values())),
     "wcadmin01": (ADMIN_MENU, set(PAGES.values())),
-    "jahosp001": (MASTER_MENU, {"sys.accounts", "sys.accounts.edit", "sys.roles", "sys.roles.edit"}),
-    "wchosp001": (MASTER_MENU, {"sys.accounts", "sys.accounts.edit", "sys.roles", "sys.roles.edit"}),
-    "jaleader01": (["工作台", "我的待办", "我的申请", "报告账号泄露"], set()),
+    "jahosp001": (MASTER_MENU, MASTER_PAGES),
+    "wchosp001": (MASTER_MENU, MASTER_PAGES),
+    "jaleader01": (["工作台", "常用统计", "常用报表", *APPROVAL], {"stats.common"}),
     # accounts of the default roles that the demo lacks
-    "jabj00001": (["工作台", "我的待办", "我的申请", "报告账号泄露", "系统日志"], {"sys.audit"}),
-    "jabj00002": (["工作台", "我的申请", "报告账号泄露"], set()),
-    "jazb00001": (["工作台", "机构信息维护", "员工离职", "我的申请", "报告账号泄露"], set()),
+    "jabj00001": (["工作台", "人员信息查询", "常用统计", "常用报表", *APPROVAL, "系统日志"], {"sys.audit", "stats.common"}),
+    "jabj00002": (["工作台", "人员信息查询", "常用统计", "常用报表", "我的申请", "报告账号泄露", "权限变更申请", "用户申请"],
+                  {"stats.common"}),
+    "jazb00001": (["工作台", "机构信息维护", "人员信息管理", "试用期填报", "附件批量导入", "人员信息导入管理", "员工离职", "我的申请",
+                   "报告账号泄露", "权限变更申请", "用户申请"], {"hr.staff"}),
 }
 EXTRA = [("jabj00001", UserType.SAME_LEVEL_1, "jaadmin01", "same_level_1"),
          ("jabj00002", UserType.SAME_LEVEL_2, "jaadmin01", "same_level_2"),

@@ -239,7 +239,7 @@ def test_a_role_no_longer_assigned_can_be_deleted(client, master):
 
 @pytest.mark.parametrize("codes, menu, pages", [
     (["sys.accounts"], {"人员账号管理"}, {"/accounts/": 200, "/accounts/new": 403, "/roles/": 403, "/audit/": 403}),
-    (["hr.staff"], set(), {"/accounts/": 403, "/roles/": 403, "/audit/": 403}),
+    (["hr.staff"], {"人员信息管理"}, {"/personnel/staff/": 200, "/accounts/": 403, "/roles/": 403, "/audit/": 403}),
     (["sys.roles"], {"角色管理"}, {"/accounts/": 403, "/roles/": 200, "/roles/new": 403}),
     (["sys.accounts.edit", "sys.roles.edit"], {"人员账号管理", "角色管理"},
      {"/accounts/": 200, "/roles/new": 200, "/audit/": 403}),

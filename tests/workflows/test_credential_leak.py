@@ -486,7 +486,7 @@ def test_the_bpmn_file_has_lanes_and_a_full_diagram():
     assert nodes <= shapes and flows <= edges and lane_ids <= shapes
     assert {el.get("name") for el in process.iterfind("bpmn:laneSet/bpmn:lane", ns)} == \
         {"applicant", "quality_controller", "leak_admin", "superior_admin"}
-    assert {lanes.LANES[k].label for k in ("quality_controller", "leak_admin")} == {"数据质控员", "处置业务管理员"}
+    assert {lanes.LANES[k].label for k in ("quality_controller", "leak_admin")} == {"数据质控员", "本单位业务管理员"}
     in_lanes = {ref.text for ref in process.iterfind("bpmn:laneSet/bpmn:lane/bpmn:flowNodeRef", ns)}
     assert in_lanes == nodes
 

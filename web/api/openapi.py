@@ -184,6 +184,8 @@ SPEC["paths"].update({
         "responses": {"200": _json("#/components/schemas/Instance"), **TASK_ERRORS}}},
     "/tasks/{task_id}/complete": {"post": {
         "summary": "提交任务表单", "parameters": _id("task_id"), "requestBody": DATA_BODY,
+        "description": "用户申请（account_application）的业务管理员审批以 grant 或 grant_changed 提交时，应答另含 account 与"
+                       "只返回这一次的 initial_password（不保存）；见 /account-applications。",
         "responses": {"200": _json("#/components/schemas/Instance"), **TASK_ERRORS,
                       "422": _json("#/components/schemas/ValidationError", "表单有误")}}},
     "/files": {"post": {
@@ -194,6 +196,169 @@ SPEC["paths"].update({
     "/files/{file_id}": {"get": {"summary": "下载文件（上传者或可查看所属流程的用户）", "parameters": _id("file_id"),
                                  "responses": {"200": {"description": "文件内容"}, **COMMON_ERRORS,
                                                "404": _error("不存在或无权查看")}}},
+})
+
+
+STAFF_ERRORS = {**COMMON_ERRORS, "404": _error("不存在、不属于本机构，或账号不属于任何机构")}
+STAFF_BODY = {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["data"],
+                                                                          "properties": {"data": {"$ref": "#/components/schemas/StaffInput"}}}}}}
+SPEC["components"]["schemas"].update({
+    "StaffInput": {"type": "object", "description": "基本信息（★ 必填：name、id_number、gender、birth_date、ethnicity、"
+                   "department、post、staff_category、work_status、education、work_started_on、mobile）；编码值用中文"
+                   "（gender：男性/女性，id_type：居民身份证等），department、post 为本机构部门、岗位名称；日期 YYYY-MM-DD 或 YYYY-MM",
+                   "properties": {k: {"type": ["string", "null"]} for k in (
+                       "name", "id_type", "id_number", "gender", "birth_date", "ethnicity", "political_status",
+                       "staff_no", "department", "post", "staff_category", "work_status", "education", "degree",
+                       "major", "work_started_on", "joined_on", "title", "practice_cert_no", "qualification_cert_no",
+                       "mobile", "note")}},
+    "Staff": {"allOf": [{"$ref": "#/components/schemas/StaffInput"}, {"type": "object", "properties": {
+        "id": {"type": "integer"}, "employment_status": {"type": "string", "enum": ["active", "left"]},
+        "left_on": {"type": ["string", "null"], "format": "date"}, "photo_id": {"type": ["integer", "null"]},
+        "work_history": {"type": "array", "items": {"type": "object"}},
+        "education": {"type": "array", "items": {"type": "object"}},
+        "certificate": {"type": "array", "items": {"type": "object"}}}}]},
+})
+SPEC["paths"].update({
+    "/staff": {
+        "get": {"summary": "本机构人员（人员信息管理）：按姓名（模糊）、证件号码或工号（精确）查询，可按部门、在职情况筛选",
+                "parameters": [{"name": n, "in": "query", "schema": {"type": t}} for n, t in (
+                    ("q", "string"), ("department_id", "integer"), ("status", "string"), ("page", "integer"),
+                    ("per_page", "integer"))],
+                "responses": {"200": {"description": "items（基本信息，不含详细信息）、total、page、per_page"},
+                              **STAFF_ERRORS}},
+        "post": {"summary": "新增人员基本信息（须有 hr.staff.edit）", "requestBody": STAFF_BODY,
+                 "responses": {"201": _json("#/components/schemas/Staff", "已新增"), **STAFF_ERRORS,
+                               "422": _error("输入有误（fields）；id_number_active_elsewhere：该证件号码已在其他机构在职"
+                                             "（不透露是哪个机构）")}}},
+    "/staff/{staff_id}": {
+        "parameters": _id("staff_id"),
+        "get": {"summary": "人员详情：基本信息与工作经历、学历学位、资格证书", "responses": {
+            "200": _json("#/components/schemas/Staff"), **STAFF_ERRORS}},
+        "put": {"summary": "修改基本信息（未给出的字段保持不变）", "requestBody": STAFF_BODY, "responses": {
+            "200": _json("#/components/schemas/Staff"), **STAFF_ERRORS, "422": _error("输入有误（fields）")}}},
+})
+
+
+PERMISSION_CHANGE_ERRORS = {**COMMON_ERRORS, "404": _error("不存在或无权查看")}
+SPEC["paths"].update({
+    "/permission-changes/options": {"get": {
+        "summary": "权限变更申请（江苏附表4）：本人当前角色、可申请的角色，以及现在能否申请",
+        "description": "current：当前角色（临时角色含 temporary_until）；choices：可申请的角色（系统角色与本单位角色，held 表示"
+                       "当前已有）；route / route_label：由哪一级业务管理员审批授权；open_request：办理中的申请编号；refusal："
+                       "不能申请的原因。申请：POST /processes/permission_change/instances，data 为 requested_roles（变更后应"
+                       "拥有的全部角色的 id，至少与当前角色有一处不同）、reason、valid_until（可选，临时使用截止日期 "
+                       "YYYY-MM-DD，须晚于今天，新增角色使用至该日结束）。单位主管领导与业务管理员用 /tasks/{task_id}/"
+                       "complete 办理：decision 为 approve（同意 / 批准）或 reject（退回 / 驳回，须填 comment）。错误码："
+                       "request_open（409，已有办理中的申请）、no_approver（422，没有可以审批或授权的人）、cannot_grant"
+                       "（422，业务管理员无权授予所列角色或不管理该账号，任务保持待办）、role_missing、validity_passed（422）。",
+        "responses": {"200": {"description": "current、choices、route、route_label、open_request、refusal"},
+                      **COMMON_ERRORS}}},
+    "/permission-changes/{instance_id}": {"get": {
+        "summary": "一项权限变更申请：流程实例与申请表内容（change：申请人、各角色变更前后、原因、期限、领导与业务管理员"
+                   "意见、批准后生成的申请表 PDF 的 form_file）",
+        "parameters": _id("instance_id"),
+        "responses": {"200": _json("#/components/schemas/Instance", "流程实例，另含 change"),
+                      **PERMISSION_CHANGE_ERRORS}}},
+})
+
+IMPORT_ERRORS = {**COMMON_ERRORS, "404": _error("不存在、不属于本机构，或账号不属于任何机构")}
+SPEC["components"]["schemas"]["ImportJob"] = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "section": {"type": "string", "enum": ["basic", "work_history", "education", "certificate"]},
+    "section_label": {"type": "string"}, "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
+    "status_label": {"type": "string"}, "update_existing": {"type": "boolean"}, "file": {"type": "string"},
+    "total": {"type": "integer", "description": "数据行数（后台导入开始处理前为 0）"}, "processed": {"type": "integer"},
+    "created": {"type": "integer"}, "updated": {"type": "integer"}, "failed": {"type": "integer"},
+    "has_report": {"type": "boolean", "description": "有失败行时为 true，错误报告见 /imports/{job_id}/report"},
+    "message": {"type": ["string", "null"], "description": "导入失败（status 为 failed）的原因"},
+    "created_at": {"type": "string", "format": "date-time"},
+    "started_at": {"type": ["string", "null"], "format": "date-time"},
+    "finished_at": {"type": ["string", "null"], "format": "date-time"}}}
+SPEC["paths"].update({
+    "/imports": {"post": {
+        "summary": "人员信息批量导入（须有“批量导入”功能权限）：上传按模板填写的 .xlsx",
+        "description": "不超过 100 行的表格立即导入，返回 status 为 done 及各项计数；更多的转入后台（status 为 queued），"
+                       "用 GET /imports/{job_id} 查看进度。须先有至少一个已映射标准岗位的机构岗位（否则 no_mapped_post）。"
+                       "其他错误码：wrong_template（表头不是该类信息的模板）、upload_refused（不是 .xlsx、为空或超过 10 MB）、"
+                       "empty_workbook、too_many_rows。",
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file", "section"], "properties": {
+                "file": {"type": "string", "format": "binary"},
+                "section": {"type": "string", "enum": ["basic", "work_history", "education", "certificate"]},
+                "update_existing": {"type": "string", "description": "1/true：更新已存在的用户数据"}}}}}},
+        "responses": {"201": _json("#/components/schemas/ImportJob", "已导入或已排队"), **IMPORT_ERRORS,
+                      "422": _error("文件或表格被拒绝（见错误码）")}}},
+    "/imports/{job_id}": {"get": {"summary": "一次导入的状态与计数", "parameters": _id("job_id"),
+                                  "responses": {"200": _json("#/components/schemas/ImportJob"), **IMPORT_ERRORS}}},
+    "/imports/{job_id}/report": {"get": {
+        "summary": "错误报告（.xlsx：第一列为错误原因，其余为失败行的原始内容，改正后可直接上传）",
+        "parameters": _id("job_id"),
+        "responses": {"200": {"description": "xlsx 文件"}, **IMPORT_ERRORS}}},
+    "/imports/templates/{section}": {"get": {
+        "summary": "本机构的导入模板（.xlsx，含下拉列表与填写须知）",
+        "parameters": [{"name": "section", "in": "path", "required": True, "schema": {
+            "type": "string", "enum": ["basic", "work_history", "education", "certificate"]}}],
+        "responses": {"200": {"description": "xlsx 文件"}, **IMPORT_ERRORS}}},
+})
+
+
+HANDOVER_ERRORS = {**COMMON_ERRORS, "404": _error("不存在或无权查看")}
+SPEC["paths"].update({
+    "/handovers": {"get": {
+        "summary": "业务管理员交接列表（业务管理员：本辖区；系统管理员：全部）",
+        "description": "交接用通用流程接口办理（流程 key：admin_handover）。发起：POST /processes/admin_handover/instances，"
+                       "data：successor_id（接任人的用户 id，见 /handovers/successors）、reason、planned_date"
+                       "（YYYY-MM-DD，不早于今天）；须为本单位业务管理员（403），每个单位同时只有一项进行中的交接"
+                       "（409 handover_open）。随后原业务管理员（confirm_outgoing）与接任人（confirm_incoming，"
+                       "只分配给接任人本人，不能认领、放回或转办）分别以 POST /tasks/{task_id}/complete 提交核对清单："
+                       "account_info、password、user_info、documents（布尔，确认时四项须为 true）及各项备注 *_note、"
+                       "decision（confirm 或 dispute，dispute 须填 comment）；任一方提出异议，双方均提交后重新核对。"
+                       "单位负责人（leader_signoff）decision：approve 或 return（须填 comment）；上级业务管理员"
+                       "（superior_approval）decision：approve 或 refuse，comment 必填。接任人账号已停用或被锁定时批准被拒绝"
+                       "（409 successor_unavailable）。批准后原业务管理员账号取消管理员角色并锁定，接任人成为业务管理员，"
+                       "书面交接报告（PDF）可由 /files/{file_id} 下载（handover.report_file）。",
+        "parameters": [{"name": "page", "in": "query", "schema": {"type": "integer"}},
+                       {"name": "per_page", "in": "query", "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "items（交接情况）与 total"}, **COMMON_ERRORS}}},
+    "/handovers/successors": {"get": {
+        "summary": "本单位可指定为接任人的账号（已实名认证、未锁定，且不是业务管理员或单位负责人）",
+        "responses": {"200": {"description": "items（id、username、display_name、user_type）与 start_refusal"
+                                             "（现在不能发起交接的原因，可发起时为 null）"}, **COMMON_ERRORS}}},
+    "/handovers/{instance_id}": {"get": {
+        "summary": "一项业务管理员交接：流程实例，含 handover（核对清单、双方确认、负责人签字、上级审批、书面交接报告）",
+        "parameters": _id("instance_id"),
+        "responses": {"200": {"description": "流程实例，含 handover"}, **HANDOVER_ERRORS}}},
+})
+
+
+APPLICATION_ID = _id("instance_id")
+SPEC["paths"].update({
+    "/account-applications": {"get": {
+        "summary": "本单位的用户申请（江苏附表1）及其状态、审批情况",
+        "description": "新申请：POST /processes/account_application/instances，data 为附表1（applicant_name、department、"
+                       "id_number、gender、phone、mobile、email、unit_nature、unit_nature_other、mh_center、user_type、"
+                       "purpose、purpose_other、role_ids、valid_from、valid_until、note；选项见 /account-applications/"
+                       "options）。单位主管领导用 /tasks/{task_id}/complete 审批（decision：approve 或 reject，reject 须填 "
+                       "comment）；业务管理员审批（decide_superior / decide_own / decide_supervisor）提交 decision：grant、"
+                       "grant_changed（可带 new_user_type、new_role_ids、new_valid_from、new_valid_until）、refuse、other，"
+                       "后三者须填 comment（理由）。批准时应答另含 account 与只返回这一次的 initial_password（不保存在流程"
+                       "数据、回执和日志中）；业务管理员不能创建该类型账号或不能授予所申请的角色时 403（cannot_manage、"
+                       "cannot_grant），任务保持待办。退回后申请人用原任务重新提交，或提交 {\"action\": \"withdraw\"} 撤回。",
+        "parameters": [{"name": "page", "in": "query", "schema": {"type": "integer"}},
+                       {"name": "per_page", "in": "query", "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "items 与 total"}, **COMMON_ERRORS}}},
+    "/account-applications/options": {"get": {
+        "summary": "附表1 的选项：本单位可申请的用户类型、可申请的角色（id）、部门、单位性质、申请用途",
+        "responses": {"200": {"description": "选项；can_apply 为 false 时 refusal 说明原因"}, **COMMON_ERRORS,
+                      "422": _error("系统管理员不属于任何单位")}}},
+    "/account-applications/{instance_id}": {"get": {
+        "summary": "用户申请详情：申请内容、状态、审批情况、创建的账号与回执（receipt.file_id）",
+        "parameters": APPLICATION_ID,
+        "responses": {"200": {"description": "流程实例，另含 application"}, **COMMON_ERRORS,
+                      "404": _error("不存在或无权查看")}}},
+    "/account-applications/{instance_id}/receipt": {"get": {
+        "summary": "用户申请回执（附表2，PDF）", "parameters": APPLICATION_ID,
+        "responses": {"200": {"description": "PDF", "content": {"application/pdf": {}}}, **COMMON_ERRORS,
+                      "404": _error("不存在、无权查看或尚未出具")}}},
 })
 
 

@@ -1,4 +1,6 @@
-"""机构信息维护 (``/institution/``), the 机构信息修改 request pages, and ``GET /api/v1/institution``.
+"""机构信息维护 (``/institution/``): the core fields with the 机构信息修改 request pages, the institution's own
+基本信息 / 机构信息 (``/institution/profile``), 分院信息 and 附件信息 (``workflows.orgprofile``), and
+``GET /api/v1/institution``.
 
 The request runs on the generic engine and approval centre: the reviewer works it on the task page, where the
 provider below puts old and new values side by side (``workflow/partials/institution_change.html``). The
@@ -12,16 +14,17 @@ so, when this blueprint is registered, the generic endpoints are wrapped to run 
 Register this blueprint after the approval centre and the API.
 """
 
-from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, send_file, url_for
 
 from models import Session
 from models.workflow import TaskStatus
 from web.forms import field_errors
-from web.api import authenticate, openapi
+from web.orgdata.forms import done, edit_page
+from web.api import authenticate, json_body, openapi
 from web.security import has_perm, requires
 from web.workflow import extras
 from web.workflow.views import posted_values
-from workflows import forms, inbox, institutions, processes
+from workflows import codes, files, forms, inbox, institutions, orgprofile, processes
 from workflows.errors import FormInvalid, InvalidInput, NotFound
 
 bp = Blueprint("institution", __name__, url_prefix="/institution")
@@ -35,7 +38,78 @@ KEY = institutions.PROCESS_KEY
 def index():
     if g.actor.org is None:     # the system administrator holds every function point but belongs to no unit
         return render_template("institution/index.html", org=None)
-    return render_template("institution/index.html", org=institutions.institution_view(g.actor))
+    return render_template("institution/index.html", org=institutions.institution_view(g.actor),
+                           profile=orgprofile.profile_view(g.actor), kinds=codes.ORG_ATTACHMENT_KINDS,
+                           coordinates_hint=orgprofile.COORDINATES_HINT)
+
+
+# --- 基本信息, 机构信息, 分院信息, 附件信息 (workflows.orgprofile) -------------------------------------------------------
+
+@bp.route("/profile", methods=["GET", "POST"])
+@requires("org.info")
+def profile():
+    org = orgprofile.own_org(g.actor, orgprofile.PERMISSION)
+    return edit_page([("基本信息", orgprofile.BASIC_FIELDS), ("机构信息", orgprofile.INSTITUTION_FIELDS)],
+                     orgprofile.profile_values(org), lambda values: orgprofile.update_profile(g.actor, values),
+                     heading="修改机构信息", back=url_for(".index"), message="机构信息已保存",
+                     notes={"基本信息": orgprofile.COORDINATES_HINT})
+
+
+@bp.route("/branches/new", methods=["GET", "POST"])
+@requires("org.info")
+def new_branch():
+    orgprofile.own_org(g.actor, orgprofile.PERMISSION)
+    return edit_page([(None, orgprofile.BRANCH_FIELDS)], {}, lambda values: orgprofile.add_branch(g.actor, values),
+                     heading="新增分院", back=url_for(".index"), message="分院已新增")
+
+
+@bp.route("/branches/<int:branch_id>/edit", methods=["GET", "POST"])
+@requires("org.info")
+def edit_branch(branch_id):
+    branch = orgprofile.get_branch(g.actor, branch_id)
+    return edit_page([(None, orgprofile.BRANCH_FIELDS)], orgprofile.branch_values(branch),
+                     lambda values: orgprofile.update_branch(g.actor, branch.id, values),
+                     heading=f"修改分院：{branch.name}", back=url_for(".index"), message="分院已修改")
+
+
+@bp.route("/branches/<int:branch_id>/delete", methods=["POST"])
+@requires("org.info")
+def delete_branch(branch_id):
+    orgprofile.delete_branch(g.actor, branch_id)
+    return done("分院已删除", url_for(".index"))
+
+
+@bp.route("/attachments", methods=["POST"])
+@requires("org.info")
+def upload_attachment():
+    upload = request.files.get("file")
+    try:
+        orgprofile.upload_attachment(g.actor, upload.filename if upload else None, upload.stream if upload else None,
+                                     {"kind": request.form.get("kind", ""), "note": request.form.get("note", "")})
+    except InvalidInput as exc:
+        Session.rollback()
+        for message in field_errors(exc).values():
+            flash(message, "error")
+    else:
+        Session.commit()
+        flash("附件已上传", "success")
+    return redirect(url_for(".index") + "#attachments", code=303)
+
+
+@bp.route("/attachments/<int:row_id>")
+@requires("org.info")
+def download_attachment(row_id):
+    row = orgprofile.readable_attachment(g.actor, row_id)
+    stored = row.attachment
+    return send_file(files.attachment_path(stored), mimetype=stored.content_type, as_attachment=True,
+                     download_name=stored.original_name)
+
+
+@bp.route("/attachments/<int:row_id>/delete", methods=["POST"])
+@requires("org.info")
+def delete_attachment(row_id):
+    orgprofile.delete_attachment(g.actor, row_id)
+    return done("附件已删除", url_for(".index") + "#attachments")
 
 
 def _submitted(form):
@@ -170,7 +244,50 @@ def _json(view):
 @api_bp.get("", endpoint="show")
 @requires("org.info")
 def show():
-    return jsonify(_json(institutions.institution_view(g.actor)))
+    return jsonify(_json(institutions.institution_view(g.actor)) | _profile_json())
+
+
+def _profile_json():
+    view = orgprofile.profile_view(g.actor)
+    plain = orgprofile.plain
+    return {"profile": {k: plain(v) for k, v in view["values"].items()},
+            "branches": [{"id": b.id, **{k: plain(v) for k, v in orgprofile.branch_values(b).items()}}
+                         for b in view["branches"]],
+            "attachments": [{"id": a.id, "kind": a.kind, "note": a.note, "file": a.attachment.original_name,
+                             "size": a.attachment.size, "content_type": a.attachment.content_type,
+                             "created_at": processes.iso(a.created_at)} for a in view["attachments"]]}
+
+
+@api_bp.put("/profile", endpoint="update_profile")
+@requires("org.info")
+def api_update_profile():
+    orgprofile.update_profile(g.actor, json_body())
+    Session.commit()
+    return jsonify(_profile_json())
+
+
+@api_bp.post("/branches", endpoint="create_branch")
+@requires("org.info")
+def api_create_branch():
+    branch = orgprofile.add_branch(g.actor, json_body())
+    Session.commit()
+    return jsonify({"id": branch.id, **{k: orgprofile.plain(v) for k, v in orgprofile.branch_values(branch).items()}}), 201
+
+
+@api_bp.put("/branches/<int:branch_id>", endpoint="update_branch")
+@requires("org.info")
+def api_update_branch(branch_id):
+    branch = orgprofile.update_branch(g.actor, branch_id, json_body())
+    Session.commit()
+    return jsonify({"id": branch.id, **{k: orgprofile.plain(v) for k, v in orgprofile.branch_values(branch).items()}})
+
+
+@api_bp.delete("/branches/<int:branch_id>", endpoint="delete_branch")
+@requires("org.info")
+def api_delete_branch(branch_id):
+    orgprofile.delete_branch(g.actor, branch_id)
+    Session.commit()
+    return jsonify({"deleted": branch_id})
 
 
 _ERRORS = {"401": {"description": "缺少或无效的访问令牌"}, "403": {"description": "无权限、须先修改密码或须先实名认证"}}
@@ -183,3 +300,15 @@ openapi.SPEC["paths"].setdefault("/institution", {"get": {
                    "reject，reject 须填 comment）。错误码：request_open（409，已有进行中的申请）、no_change、uscc_taken、"
                    "evidence_type（422）、stale_request（409，提交后主体信息已变更，只能退回）。",
     "responses": {"200": {"description": "机构信息"}, **_ERRORS}}})
+openapi.SPEC["paths"].setdefault("/institution/profile", {"put": {
+    "summary": "修改本单位的基本信息和机构信息（地址、经纬度、邮政编码、联系方式、法定代表人、所有制形式、医院等级、床位、成立日期、简介）",
+    "description": "字段同 GET /institution 的 profile；空字符串或 null 清空该项。主体信息只能通过机构信息修改申请变更。",
+    "responses": {"200": {"description": "保存后的 profile、branches、attachments"},
+                  "422": {"description": "输入有误，fields 按字段给出中文说明"}, **_ERRORS}}})
+openapi.SPEC["paths"].setdefault("/institution/branches", {"post": {
+    "summary": "新增分院（name 必填，address、phone、longitude、latitude、beds）",
+    "responses": {"201": {"description": "分院"}, "422": {"description": "输入有误"}, **_ERRORS}}})
+openapi.SPEC["paths"].setdefault("/institution/branches/{branch_id}", {
+    "put": {"summary": "修改分院", "responses": {"200": {"description": "分院"}, "404": {"description": "不是本单位的分院"},
+                                             **_ERRORS}},
+    "delete": {"summary": "删除分院", "responses": {"200": {"description": "已删除"}, **_ERRORS}}})

@@ -47,4 +47,28 @@ document.addEventListener("DOMContentLoaded", function () {
     typeSelect.addEventListener("change", sync);
     sync();
   }
+
+  // 附件批量导入: drop an image onto a row's form to upload it (the row's file input works without this).
+  document.querySelectorAll("form[data-drop-upload]").forEach(function (zone) {
+    var input = zone.querySelector("input[type=file]");
+    ["dragenter", "dragover"].forEach(function (name) {
+      zone.addEventListener(name, function (event) { event.preventDefault(); zone.classList.add("dragging"); });
+    });
+    zone.addEventListener("dragleave", function () { zone.classList.remove("dragging"); });
+    zone.addEventListener("drop", function (event) {
+      event.preventDefault();
+      zone.classList.remove("dragging");
+      if (!event.dataTransfer || !event.dataTransfer.files.length) { return; }
+      input.files = event.dataTransfer.files;
+      zone.submit();
+    });
+  });
+});
+
+// Pages showing work still in progress (background imports) reload themselves: data-refresh-seconds="5".
+document.addEventListener("DOMContentLoaded", function () {
+  var holder = document.querySelector("[data-refresh-seconds]");
+  if (holder) {
+    window.setTimeout(function () { window.location.reload(); }, 1000 * Number(holder.dataset.refreshSeconds));
+  }
 });

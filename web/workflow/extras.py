@@ -6,6 +6,8 @@ side for an institution change, or the generated form to download for a real-nam
 """
 from functools import wraps
 
+from flask import request
+
 _PROVIDERS = {}
 
 
@@ -42,3 +44,10 @@ def _guarded(view, guard):
         answer = guard(**kwargs)
         return answer if answer is not None else view(**kwargs)
     return wrapped
+
+
+def posted_data():
+    """The ``data`` object of the JSON body a guard of ``api.start_instance`` / ``api.complete_task`` looks at
+    (None when there is no body or it is not a JSON object; the generic view then answers the error itself)."""
+    body = request.get_json(silent=True) if request.data else {}
+    return body.get("data") if isinstance(body, dict) else None

@@ -135,6 +135,7 @@ def task(task_id):
         fields=forms.field_views(form, values, errors) if form else [], errors=errors,
         can_act=inbox.can_act(g.actor, task), can_claim=task.assignee_id is None and inbox.can_claim(g.actor, task),
         is_assignee=task.assignee_id == g.actor.id, summary=_summary(instance),
+        handed_on=lanes.lane(task.lane).assignee_key is None,   # a named person's task is never handed on
         extras=extras.extras_for(g.actor, task, instance),
         attachments=_attachments(instance),
         users_snapshot=maintenance.permission_check_snapshot(instance)), 422 if errors else 200
