@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date, timedelta, timezone
+from datetime import date
 
 from sqlalchemy import func, or_, select, text
 
@@ -48,6 +48,7 @@ from models.accounts import USER_TYPE_LABELS, LockReason, Role, User, UserStatus
 from models.orgs import Department, OrgKind
 from models.workflow import HumanTask, InstanceStatus, ProcessInstance, TaskStatus
 from workflows import accounts, audit, files, forms, identity, inbox, jurisdiction, lanes, notifications, roles
+from workflows.clock import iso, today_in_china
 from workflows.errors import Conflict, InvalidInput, NotAuthorized, NotFound
 
 PROCESS = "account_application"
@@ -56,7 +57,6 @@ FILL, LEADER = "fill", "leader_review"
 DECIDE = {"superior": "decide_superior", "own": "decide_own", "supervisor": "decide_supervisor"}
 ROUTE_LANES = {"superior": "superior_admin", "own": "leak_admin", "supervisor": "supervising_admin"}
 OPEN = (InstanceStatus.RUNNING, InstanceStatus.ERROR)
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 APPLIED_TYPES = (UserType.BUSINESS_ADMIN, UserType.SAME_LEVEL_1, UserType.SAME_LEVEL_2, UserType.DIRECT_REPORT)
 TYPES_BY_KIND = {
@@ -86,12 +86,6 @@ login_url: ContextVar[str | None] = ContextVar("application_login_url", default=
 _issued: ContextVar[dict | None] = ContextVar("application_issued_password", default=None)
 
 
-def today_in_china():
-    return utcnow().astimezone(CHINA).date()
-
-
-def iso(value):
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 def _date(value):

@@ -29,10 +29,10 @@ of the organization; else nothing changes and the approval comes back with the r
 """
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from models import Session, utcnow
 from models.accounts import LockReason, Role, User, UserStatus, UserType
@@ -41,7 +41,8 @@ from models.regions import RegionLevel
 from models.workflow import HumanTask, InstanceStatus, ProcessEvent, ProcessInstance, TaskStatus
 from workflows import (audit, auth, files, forms, inbox, jurisdiction, lanes, notifications, pdf, permissions, roles,
                        settings)
-from workflows.errors import Conflict, DomainError, InvalidInput, NotAuthorized, NotFound
+from workflows.clock import iso, local, today_in_china
+from workflows.errors import Conflict, DomainError, InvalidInput, NotAuthorized
 
 PROCESS = "admin_handover"
 START_POINT = "sys.handover"
@@ -55,7 +56,6 @@ LEVEL_ROLES = {RegionLevel.PROVINCE: "province_admin", RegionLevel.CITY: "city_a
 FORMER_ADMIN_TYPE = UserType.SAME_LEVEL_2
 LOCK_NOTE = "业务管理员交接"
 OPEN = (InstanceStatus.RUNNING, InstanceStatus.ERROR)
-CST = timezone(timedelta(hours=8), "Asia/Shanghai")
 REPORT_TITLE = "业务管理员书面交接报告"
 RESULT_LABELS = {"done": "已完成交接", "rejected": "已驳回", "refused": "未受理"}
 DECISION_LABELS = {"confirm": "核对无误，确认交接", "dispute": "提出异议", "approve": "同意交接",
@@ -72,19 +72,6 @@ class SuccessorUnavailable(Conflict):
     code = "successor_unavailable"
 
 
-def iso(value):
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-def local(value):
-    """``2026-03-02 16:00`` (Beijing time) from a datetime or an ISO string."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return value.astimezone(CST).strftime("%Y-%m-%d %H:%M") if value else ""
-
-
-def today_in_china():
-    return utcnow().astimezone(CST).date()
 
 
 def person(user):
@@ -488,30 +475,14 @@ def attach_report(instance, actor, view, effect):
 
 # --- reading ------------------------------------------------------------------------------------------------
 
-def visible_query(actor):
-    """Handovers the actor may list: all for the system administrator, the region subtree for a business admin,
-    its own otherwise."""
-    query = select(ProcessInstance).where(ProcessInstance.process_key == PROCESS).order_by(ProcessInstance.id.desc())
-    if jurisdiction.is_system_admin(actor):
-        return query
-    if jurisdiction.is_business_admin(actor):
-        return query.where(ProcessInstance.region_path.startswith(actor.org.region.path, autoescape=True))
-    return query.where(ProcessInstance.started_by_id == actor.id)
-
-
 def list_handovers(actor, page=1, per_page=20):
-    query = visible_query(actor)
-    total = Session().scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = Session().scalars(query.limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
-    return [handover_view(r) for r in rows], total
+    from workflows import processes
+    return processes.instances_page(actor, PROCESS, handover_view, page, per_page)
 
 
 def get_handover(actor, instance_id):
     from workflows import processes
-    instance = processes.get_instance(actor, instance_id)
-    if instance.process_key != PROCESS:
-        raise NotFound()
-    return instance
+    return processes.get_instance_of(actor, instance_id, PROCESS)
 
 
 def _entry(flow, row):

@@ -38,7 +38,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from models import Session, utcnow
 from models.accounts import LOCK_REASON_LABELS, LockReason, PasswordChangeReason, User, UserStatus, UserType
@@ -389,30 +389,16 @@ def restore(ctx, leak):
 
 # --- reading cases --------------------------------------------------------------------------------------------
 
-def visible_cases_query(actor):
+def list_cases(actor, page=1, per_page=20):
     """Cases the actor may list: all for the system administrator, the region subtree for a business admin,
     its own cases (as the account or the reporter) for anyone else."""
-    query = select(ProcessInstance).where(ProcessInstance.process_key == PROCESS).order_by(ProcessInstance.id.desc())
-    if jurisdiction.is_system_admin(actor):
-        return query
-    if jurisdiction.is_business_admin(actor):
-        return query.where(ProcessInstance.region_path.startswith(actor.org.region.path, autoescape=True))
-    return query.where(ProcessInstance.started_by_id == actor.id)
-
-
-def list_cases(actor, page=1, per_page=20):
-    query = visible_cases_query(actor)
-    total = Session().scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = Session().scalars(query.limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
-    return [case_view(r) for r in rows], total
+    from workflows import processes
+    return processes.instances_page(actor, PROCESS, case_view, page, per_page)
 
 
 def get_case(actor, instance_id):
     from workflows import processes
-    instance = processes.get_instance(actor, instance_id)
-    if instance.process_key != PROCESS:
-        raise NotFound()
-    return instance
+    return processes.get_instance_of(actor, instance_id, PROCESS)
 
 
 def _done(rows, bpmn_ids):

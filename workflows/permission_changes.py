@@ -48,6 +48,7 @@ from models.orgs import OrgKind
 from models.scheduling import TemporaryGrant
 from models.workflow import HumanTask, InstanceStatus, ProcessInstance, TaskStatus
 from workflows import forms, inbox, jurisdiction, lanes, permissions, roles
+from workflows.clock import CST, iso, local, today_in_china  # noqa: F401  (local: the PDF of the effects)
 from workflows.errors import Conflict, DomainError, InvalidInput, NotAuthorized, NotFound
 
 KEY = "permission_change"
@@ -61,7 +62,6 @@ GRANT_TASKS = frozenset(task for task, _lane, _label in ROUTES.values())
 REQUESTS_POINT = "approval.requests"
 OPEN = (InstanceStatus.RUNNING, InstanceStatus.ERROR)
 DECISIONS = {"leader": {"approve": "同意", "reject": "退回"}, "admin": {"approve": "批准", "reject": "驳回"}}
-CST = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 class RequestOpen(Conflict):
@@ -73,19 +73,7 @@ def request_key(user_id):
     return f"{KEY}:{user_id}"
 
 
-def iso(value):
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-def local(value):
-    """``2026-03-02 16:00`` in China time, from a datetime or an ISO string ("" for none)."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return value.astimezone(CST).strftime("%Y-%m-%d %H:%M") if value else ""
-
-
-def today():
-    return utcnow().astimezone(CST).date()
+today = today_in_china
 
 
 def ends_at(day):

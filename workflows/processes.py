@@ -15,8 +15,10 @@ from models import Session, utcnow
 from models.accounts import User
 from models.workflow import HumanTask, InstanceStatus, ProcessInstance, ProcessSpec, TaskStatus
 from workflows import audit, engine, files, forms, inbox, lanes, settings
+from workflows.clock import iso
 from workflows.errors import Conflict, DomainError, InvalidInput, NotAuthorized, NotFound
 from workflows.handlers import StepContext
+from workflows.jurisdiction import is_business_admin, is_system_admin
 
 _registry = None
 
@@ -85,6 +87,30 @@ def get_instance(actor, instance_id):
     if instance is None or not inbox.can_see_instance(actor, instance):
         raise NotFound(audit=("read", "process_instance", instance_id) if instance else None)
     return instance
+
+
+def get_instance_of(actor, instance_id, process_key):
+    """An instance of ``process_key`` the actor may see, else 404."""
+    instance = get_instance(actor, instance_id)
+    if instance.process_key != process_key:
+        raise NotFound()
+    return instance
+
+
+def instances_page(actor, process_key, view, page=1, per_page=20):
+    """One page of a process's instances the actor may list, newest first, each shown by ``view``: all for the
+    system administrator, the region subtree for a business admin, its own requests for anyone else."""
+    query = select(ProcessInstance).where(ProcessInstance.process_key == process_key) \
+        .order_by(ProcessInstance.id.desc())
+    if is_system_admin(actor):
+        pass
+    elif is_business_admin(actor):
+        query = query.where(ProcessInstance.region_path.startswith(actor.org.region.path, autoescape=True))
+    else:
+        query = query.where(ProcessInstance.started_by_id == actor.id)
+    total = Session().scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = Session().scalars(query.limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+    return [view(r) for r in rows], total
 
 
 def get_task(actor, task_id):
@@ -380,10 +406,6 @@ def fire_due_timers(now=None, limit=200):
 
 
 # --- plain views of instances and tasks for the pages and the API -------------------------------------------
-
-def iso(value):
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
 
 def task_summary(task):
     return {"id": task.id, "instance_id": task.instance_id, "process_key": task.process_key,
