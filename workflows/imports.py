@@ -29,6 +29,7 @@ from models import Session, utcnow
 from models.orgs import Department, EmploymentStatus, Post, Staff
 from models.personnel import IMPORT_STATUS_LABELS, ImportJob, ImportStatus
 from workflows import audit, files, personnel, roles
+from workflows.posts import has_mapped_post
 from workflows import import_template as book
 from workflows.errors import InvalidInput, NotAuthorized, NotFound
 from workflows.excel import typed_value
@@ -63,11 +64,6 @@ def require_import(actor):
         raise NotFound("系统管理员账号不属于任何单位，不能导入人员信息")
     if not may_import(actor):
         raise NotAuthorized("您没有“批量导入”人员信息的权限", audit=("staff_import", "organization", actor.org_id))
-
-
-def has_mapped_post(org):
-    return Session().scalar(select(Post.id).where(Post.org_id == org.id, Post.standard_post_id.is_not(None))
-                            .limit(1)) is not None
 
 
 # --- templates ------------------------------------------------------------------------------------------------
@@ -328,6 +324,28 @@ def _slow(run, item, raw):
     run.done(created)
 
 
+def insert_rows(table, rows):
+    """Insert ``rows`` (dicts with the same keys) in the current transaction: an executemany, or on PostgreSQL a
+    COPY — psycopg sends an executemany as one INSERT per row, COPY streams them (five times faster here).
+    Column defaults and bind conversions are applied as an INSERT would apply them."""
+    connection = Session().connection()
+    dialect, keys = connection.dialect, list(rows[0])
+    defaulted = [c for c in table.c if c.key not in keys and c.default is not None]
+    if dialect.name != "postgresql" or any(not (c.default.is_scalar or c.default.is_callable) for c in defaulted):
+        connection.execute(insert(table), rows)
+        return
+    defaults = {c.key: c.default.arg(None) if c.default.is_callable else c.default.arg for c in defaulted}
+    columns = keys + list(defaults)
+    convert = [table.c[k].type.bind_processor(dialect) for k in columns]
+    quote = dialect.identifier_preparer.quote
+    statement = f"COPY {quote(table.name)} ({', '.join(quote(k) for k in columns)}) FROM STDIN"
+    tail = list(defaults.values())
+    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            values = [row[k] for k in keys] + tail
+            copy.write_row([f(v) if f else v for f, v in zip(convert, values)])
+
+
 class _Batch:
     """Rows whose outcome is certain, written together; on an integrity error (a concurrent write) redone one
     by one through the slow path."""
@@ -343,8 +361,8 @@ class _Batch:
             return
         savepoint = Session().begin_nested()
         try:
-            if self.creates:   # Core executemany: the ORM would only add per-row bookkeeping here
-                Session().execute(insert(self.model.__table__), [row for _, _, row in self.creates])
+            if self.creates:
+                insert_rows(self.model.__table__, [row for _, _, row in self.creates])
             if self.updates:
                 Session().execute(update(self.model), [row for _, _, row in self.updates])
             savepoint.commit()

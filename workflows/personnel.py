@@ -175,6 +175,8 @@ def _clean_value(f, value, org, lookups=None):
             raise ValueError("日期不能晚于今天")
         return parsed
     text = _text(value)
+    if any(ch < " " and ch not in "\t\n\r" for ch in text):
+        raise ValueError("含有不可见的控制字符，请删除后重新填写")
     if len(text) > f.max_length:
         raise ValueError(f"不得超过{f.max_length}个字符")
     if f.kind in ("code", "gender", "id_type"):

@@ -269,6 +269,7 @@ def test_basic_workbook_with_every_kind_of_error(hospital):
     assert (zhao.name, zhao.mobile, zhao.department.name, zhao.post.name, zhao.gender) == \
         ("赵敏", "13800138000", "内科", "医师", "男")
     assert zhao.staff_no.startswith("P") and zhao.org_id == hospital.org_id
+    assert all(abs(at - utcnow()) < timedelta(minutes=5) for at in (zhao.created_at, zhao.updated_at))
     event = Session().scalars(select(AuditEvent).where(AuditEvent.action == "staff_import")).one()
     assert event.detail["created"] == 1 and event.detail["failed"] == 13 and event.detail["section"] == "基本信息"
     assert Session().scalar(select(func.count()).select_from(AuditEvent)
@@ -492,15 +493,32 @@ def test_limits_on_rows(hospital, monkeypatch):
 
 
 def test_a_refused_batch_is_redone_row_by_row(hospital, monkeypatch):
-    real, calls = imports.insert, []
+    real, calls = imports.insert_rows, []
 
-    def refuse_first(table):
+    def refuse_first(table, rows):
         calls.append(table.name)
         if len(calls) == 1:
             raise RuntimeError("a concurrent writer took one of these ID numbers")
-        return real(table)
-    monkeypatch.setattr(imports, "insert", refuse_first)
+        return real(table, rows)
+    monkeypatch.setattr(imports, "insert_rows", refuse_first)
     rows = [basic("赵敏", resident_id(1)), basic("钱多", resident_id(2)), basic("张伟", ZHANG_ID, 出生日期="1980-01-01")]
     job = run(hospital, "basic", filled(hospital, "basic", rows))
     assert counts(job) == ("done", 3, 2, 0, 1) and calls == ["staff"]
     assert Session().scalar(select(func.count()).select_from(Staff).where(Staff.org_id == hospital.org_id)) == 5
+
+
+def test_a_batch_hitting_a_unique_index_is_redone_row_by_row(hospital, monkeypatch):
+    """The database refuses the batch (here: an ID number made active elsewhere after the chunk was looked up)."""
+    real = imports._save_basic
+
+    def meanwhile(the_run, prepared):
+        other = user("wchosp001").org
+        Session().add(Staff(org_id=other.id, staff_no="WC9999", name="钱多", id_type="resident_id",
+                            id_number=resident_id(2)))
+        Session().flush()
+        return real(the_run, prepared)
+    monkeypatch.setattr(imports, "_save_basic", meanwhile)
+    rows = [basic("赵敏", resident_id(1)), basic("钱多", resident_id(2))]
+    job = run(hospital, "basic", filled(hospital, "basic", rows))
+    assert counts(job) == ("done", 2, 1, 0, 1)
+    assert report_rows(job)[1][0] == ACTIVE_ELSEWHERE
