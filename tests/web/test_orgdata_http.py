@@ -305,6 +305,7 @@ def test_api_admin_allocation_and_standard_posts(api):
 
 def test_api_documented(client):
     paths = client.get("/api/v1/openapi.json").json["paths"]
-    for path in ("/departments", "/departments/{id}", "/posts/{id}/mapping", "/quotas", "/quota-allocations/{id}",
+    for path in ("/departments", "/departments/{dept_id}", "/posts/{post_id}/mapping", "/quotas",
+                 "/quota-allocations/{org_id}",
                  "/standard-posts", "/institution/profile", "/institution/branches"):
         assert path in paths

@@ -4,7 +4,7 @@ from flask import jsonify
 from web.api import bp
 
 
-def _error(description):
+def error(description):
     return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
@@ -13,7 +13,7 @@ def _json(schema_ref, description="OK"):
 
 
 USER_ID = [{"name": "user_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-COMMON_ERRORS = {"401": _error("缺少或无效的访问令牌"), "403": _error("无权限、须先修改密码或须先实名认证")}
+COMMON_ERRORS = {"401": error("缺少或无效的访问令牌"), "403": error("无权限、须先修改密码或须先实名认证")}
 
 SPEC = {
     "openapi": "3.1.0",
@@ -63,10 +63,10 @@ SPEC = {
                     "type": "object", "properties": {"token": {"type": "string"},
                                                      "must_change_password": {"type": "boolean"},
                                                      "user": {"$ref": "#/components/schemas/User"}}}}}},
-                "401": _error("账号或密码错误（不区分账号是否存在）"), "403": _error("账号已停用"),
-                "422": _error("请求缺少账号或密码"), "423": _error("账号已锁定，含 locked_until")}}},
+                "401": error("账号或密码错误（不区分账号是否存在）"), "403": error("账号已停用"),
+                "422": error("请求缺少账号或密码"), "423": error("账号已锁定，含 locked_until")}}},
         "/auth/logout": {"post": {"summary": "注销当前令牌", "responses": {"204": {"description": "已注销"},
-                                                                         "401": _error("令牌无效")}}},
+                                                                         "401": error("令牌无效")}}},
         "/me": {"get": {"summary": "当前用户及其功能权限", "responses": {
             "200": _json("#/components/schemas/User"), **COMMON_ERRORS}}},
         "/me/password": {"post": {
@@ -74,8 +74,8 @@ SPEC = {
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["current_password", "new_password"],
                 "properties": {"current_password": {"type": "string"}, "new_password": {"type": "string"}}}}}},
-            "responses": {"204": {"description": "已修改"}, "401": _error("令牌无效"),
-                          "422": _error("当前密码错误（invalid_current_password）或不符合密码规则（password_policy）")}}},
+            "responses": {"204": {"description": "已修改"}, "401": error("令牌无效"),
+                          "422": error("当前密码错误（invalid_current_password）或不符合密码规则（password_policy）")}}},
         "/users": {
             "get": {"summary": "管辖范围内的账号", "parameters": [
                 {"name": n, "in": "query", "schema": {"type": t}} for n, t in
@@ -86,19 +86,19 @@ SPEC = {
                      "requestBody": {"required": True, "content": {"application/json": {
                          "schema": {"$ref": "#/components/schemas/NewUser"}}}},
                      "responses": {"201": {"description": "已创建"}, **COMMON_ERRORS,
-                                   "422": _error("输入有误")}}},
+                                   "422": error("输入有误")}}},
         "/users/{user_id}": {
             "parameters": USER_ID,
             "get": {"summary": "账号详情", "responses": {"200": _json("#/components/schemas/User"), **COMMON_ERRORS,
-                                                      "404": _error("不存在或不在管辖范围内")}},
+                                                      "404": error("不存在或不在管辖范围内")}},
             "patch": {"summary": "修改账号（账号名和昵称不可改）", "requestBody": {"content": {"application/json": {
                 "schema": {"type": "object"}}}}, "responses": {
-                "200": _json("#/components/schemas/User"), **COMMON_ERRORS, "404": _error("不存在"),
-                "422": _error("输入有误")}},
+                "200": _json("#/components/schemas/User"), **COMMON_ERRORS, "404": error("不存在"),
+                "422": error("输入有误")}},
             "delete": {"summary": "删除账号", "responses": {"204": {"description": "已删除"}, **COMMON_ERRORS,
-                                                         "404": _error("不存在")}}},
+                                                         "404": error("不存在")}}},
         **{f"/users/{{user_id}}/{action}": {"parameters": USER_ID, "post": {"summary": summary, "responses": {
-            "200": {"description": "OK"}, **COMMON_ERRORS, "404": _error("不存在")}}}
+            "200": {"description": "OK"}, **COMMON_ERRORS, "404": error("不存在")}}}
            for action, summary in (("lock", "锁定账号"), ("unlock", "解锁账号"),
                                    ("reset-password", "重置密码（返回只显示一次的临时密码）"))},
     },
@@ -111,8 +111,8 @@ def _id(name):
 
 DATA_BODY = {"content": {"application/json": {"schema": {"type": "object", "properties": {
     "data": {"type": "object", "description": "按任务表单的 JSON Schema 填写的数据"}}}}}}
-TASK_ERRORS = {**COMMON_ERRORS, "404": _error("任务不存在或不在管辖范围内"),
-               "409": _error("任务已被处理（task_not_ready，含 completed_by、completed_at）")}
+TASK_ERRORS = {**COMMON_ERRORS, "404": error("任务不存在或不在管辖范围内"),
+               "409": error("任务已被处理（task_not_ready，含 completed_by、completed_at）")}
 
 SPEC["components"]["schemas"].update({
     "Task": {"type": "object", "properties": {
@@ -144,18 +144,18 @@ SPEC["paths"].update({
         "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
         "requestBody": DATA_BODY,
         "responses": {"201": _json("#/components/schemas/Instance", "已发起"), **COMMON_ERRORS,
-                      "404": _error("流程不存在"), "422": _json("#/components/schemas/ValidationError", "表单有误")}}},
+                      "404": error("流程不存在"), "422": _json("#/components/schemas/ValidationError", "表单有误")}}},
     "/instances/{instance_id}": {"get": {"summary": "流程实例：当前任务与审批记录", "parameters": _id("instance_id"),
                                          "responses": {"200": _json("#/components/schemas/Instance"), **COMMON_ERRORS,
-                                                       "404": _error("不存在或无权查看")}}},
+                                                       "404": error("不存在或无权查看")}}},
     "/instances/{instance_id}/diagram.svg": {"get": {
         "summary": "流程图（SVG，已完成与当前步骤高亮）", "parameters": _id("instance_id"),
         "responses": {"200": {"description": "SVG", "content": {"image/svg+xml": {}}}, **COMMON_ERRORS,
-                      "404": _error("不存在或无权查看")}}},
+                      "404": error("不存在或无权查看")}}},
     "/instances/{instance_id}/retry": {"post": {"summary": "重试处理异常的步骤（管理员）", "parameters": _id("instance_id"),
                                                 "responses": {"200": _json("#/components/schemas/Instance"),
-                                                              **COMMON_ERRORS, "404": _error("不存在或无权查看"),
-                                                              "409": _error("没有需要重试的步骤")}}},
+                                                              **COMMON_ERRORS, "404": error("不存在或无权查看"),
+                                                              "409": error("没有需要重试的步骤")}}},
     "/tasks": {"get": {"summary": "任务列表", "parameters": [
         {"name": "view", "in": "query", "schema": {"type": "string", "enum": ["assigned", "claimable", "done", "requests"]}},
         {"name": "process", "in": "query", "schema": {"type": "string"}},
@@ -169,7 +169,7 @@ SPEC["paths"].update({
         "responses": {"200": {"description": "items 与 total（requests 视图返回流程实例）"}, **COMMON_ERRORS}}},
     "/tasks/{task_id}": {"get": {"summary": "任务详情，含表单 schema/ui 与当前数据", "parameters": _id("task_id"),
                                  "responses": {"200": _json("#/components/schemas/Task"), **COMMON_ERRORS,
-                                               "404": _error("不存在或不在管辖范围内")}}},
+                                               "404": error("不存在或不在管辖范围内")}}},
     "/tasks/{task_id}/claim": {"post": {"summary": "认领", "parameters": _id("task_id"),
                                         "responses": {"200": _json("#/components/schemas/Task"), **TASK_ERRORS}}},
     "/tasks/{task_id}/release": {"post": {"summary": "放回待认领", "parameters": _id("task_id"),
@@ -178,7 +178,7 @@ SPEC["paths"].update({
         "summary": "转办给同单位的其他审核人", "parameters": _id("task_id"),
         "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
             "username": {"type": "string"}}}}}},
-        "responses": {"200": _json("#/components/schemas/Task"), **TASK_ERRORS, "422": _error("该用户不能处理此任务")}}},
+        "responses": {"200": _json("#/components/schemas/Task"), **TASK_ERRORS, "422": error("该用户不能处理此任务")}}},
     "/tasks/{task_id}/draft": {"post": {
         "summary": "保存申请草稿（不提交）", "parameters": _id("task_id"), "requestBody": DATA_BODY,
         "responses": {"200": _json("#/components/schemas/Instance"), **TASK_ERRORS}}},
@@ -192,14 +192,14 @@ SPEC["paths"].update({
         "summary": "上传文件（JPG/PNG/PDF，≤3 MB，按内容识别类型），返回可在表单中引用的 id",
         "requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object", "properties": {
             "file": {"type": "string", "format": "binary"}}}}}},
-        "responses": {"201": {"description": "已上传"}, **COMMON_ERRORS, "422": _error("文件被拒绝")}}},
+        "responses": {"201": {"description": "已上传"}, **COMMON_ERRORS, "422": error("文件被拒绝")}}},
     "/files/{file_id}": {"get": {"summary": "下载文件（上传者或可查看所属流程的用户）", "parameters": _id("file_id"),
                                  "responses": {"200": {"description": "文件内容"}, **COMMON_ERRORS,
-                                               "404": _error("不存在或无权查看")}}},
+                                               "404": error("不存在或无权查看")}}},
 })
 
 
-STAFF_ERRORS = {**COMMON_ERRORS, "404": _error("不存在、不属于本机构，或账号不属于任何机构")}
+STAFF_ERRORS = {**COMMON_ERRORS, "404": error("不存在、不属于本机构，或账号不属于任何机构")}
 STAFF_BODY = {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["data"],
                                                                           "properties": {"data": {"$ref": "#/components/schemas/StaffInput"}}}}}}
 SPEC["components"]["schemas"].update({
@@ -228,18 +228,18 @@ SPEC["paths"].update({
                               **STAFF_ERRORS}},
         "post": {"summary": "新增人员基本信息（须有 hr.staff.edit）", "requestBody": STAFF_BODY,
                  "responses": {"201": _json("#/components/schemas/Staff", "已新增"), **STAFF_ERRORS,
-                               "422": _error("输入有误（fields）；id_number_active_elsewhere：该证件号码已在其他机构在职"
+                               "422": error("输入有误（fields）；id_number_active_elsewhere：该证件号码已在其他机构在职"
                                              "（不透露是哪个机构）")}}},
     "/staff/{staff_id}": {
         "parameters": _id("staff_id"),
         "get": {"summary": "人员详情：基本信息与工作经历、学历学位、资格证书", "responses": {
             "200": _json("#/components/schemas/Staff"), **STAFF_ERRORS}},
         "put": {"summary": "修改基本信息（未给出的字段保持不变）", "requestBody": STAFF_BODY, "responses": {
-            "200": _json("#/components/schemas/Staff"), **STAFF_ERRORS, "422": _error("输入有误（fields）")}}},
+            "200": _json("#/components/schemas/Staff"), **STAFF_ERRORS, "422": error("输入有误（fields）")}}},
 })
 
 
-PERMISSION_CHANGE_ERRORS = {**COMMON_ERRORS, "404": _error("不存在或无权查看")}
+PERMISSION_CHANGE_ERRORS = {**COMMON_ERRORS, "404": error("不存在或无权查看")}
 SPEC["paths"].update({
     "/permission-changes/options": {"get": {
         "summary": "权限变更申请（江苏附表4）：本人当前角色、可申请的角色，以及现在能否申请",
@@ -261,7 +261,7 @@ SPEC["paths"].update({
                       **PERMISSION_CHANGE_ERRORS}}},
 })
 
-IMPORT_ERRORS = {**COMMON_ERRORS, "404": _error("不存在、不属于本机构，或账号不属于任何机构")}
+IMPORT_ERRORS = {**COMMON_ERRORS, "404": error("不存在、不属于本机构，或账号不属于任何机构")}
 SPEC["components"]["schemas"]["ImportJob"] = {"type": "object", "properties": {
     "id": {"type": "integer"}, "section": {"type": "string", "enum": ["basic", "work_history", "education", "certificate"]},
     "section_label": {"type": "string"}, "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
@@ -286,7 +286,7 @@ SPEC["paths"].update({
                 "section": {"type": "string", "enum": ["basic", "work_history", "education", "certificate"]},
                 "update_existing": {"type": "string", "description": "1/true：更新已存在的用户数据"}}}}}},
         "responses": {"201": _json("#/components/schemas/ImportJob", "已导入或已排队"), **IMPORT_ERRORS,
-                      "422": _error("文件或表格被拒绝（见错误码）")}}},
+                      "422": error("文件或表格被拒绝（见错误码）")}}},
     "/imports/{job_id}": {"get": {"summary": "一次导入的状态与计数", "parameters": _id("job_id"),
                                   "responses": {"200": _json("#/components/schemas/ImportJob"), **IMPORT_ERRORS}}},
     "/imports/{job_id}/report": {"get": {
@@ -301,7 +301,7 @@ SPEC["paths"].update({
 })
 
 
-HANDOVER_ERRORS = {**COMMON_ERRORS, "404": _error("不存在或无权查看")}
+HANDOVER_ERRORS = {**COMMON_ERRORS, "404": error("不存在或无权查看")}
 SPEC["paths"].update({
     "/handovers": {"get": {
         "summary": "业务管理员交接列表（业务管理员：本辖区；系统管理员：全部）",
@@ -349,17 +349,28 @@ SPEC["paths"].update({
     "/account-applications/options": {"get": {
         "summary": "附表1 的选项：本单位可申请的用户类型、可申请的角色（id）、部门、单位性质、申请用途",
         "responses": {"200": {"description": "选项；can_apply 为 false 时 refusal 说明原因"}, **COMMON_ERRORS,
-                      "422": _error("系统管理员不属于任何单位")}}},
+                      "422": error("系统管理员不属于任何单位")}}},
     "/account-applications/{instance_id}": {"get": {
         "summary": "用户申请详情：申请内容、状态、审批情况、创建的账号与回执（receipt.file_id）",
         "parameters": APPLICATION_ID,
         "responses": {"200": {"description": "流程实例，另含 application"}, **COMMON_ERRORS,
-                      "404": _error("不存在或无权查看")}}},
+                      "404": error("不存在或无权查看")}}},
     "/account-applications/{instance_id}/receipt": {"get": {
         "summary": "用户申请回执（附表2，PDF）", "parameters": APPLICATION_ID,
         "responses": {"200": {"description": "PDF", "content": {"application/pdf": {}}}, **COMMON_ERRORS,
-                      "404": _error("不存在、无权查看或尚未出具")}}},
+                      "404": error("不存在、无权查看或尚未出具")}}},
 })
+
+
+def document(docs, read_errors, write_errors):
+    """Add short entries for a blueprint's own endpoints: ``{path: {method: (summary, parameters)}}``; reads
+    answer ``read_errors``, writes ``write_errors``; an entry already written in full is kept."""
+    for path, operations in docs.items():
+        entry = SPEC["paths"].setdefault(path, {})
+        for method, (summary, parameters) in operations.items():
+            ok = {"201" if method == "post" else "200": {"description": "OK"}}
+            entry.setdefault(method, {"summary": summary, **({"parameters": parameters} if parameters else {}),
+                                      "responses": {**ok, **(write_errors if method != "get" else read_errors)}})
 
 
 @bp.get("/openapi.json", endpoint="openapi")

@@ -198,29 +198,31 @@ _ERRORS = {"401": {"description": "缺少或无效的访问令牌"}, "403": {"de
 _WRITE = {**_ERRORS, "409": {"description": "被拒绝：部门下有在职人员或下级部门、岗位有在职人员、标准岗位已被映射"
                                            "（message 给出人数）、已有部门时初始化、未分配编制时分配科室编制"},
           "422": {"description": "输入有误（fields 按字段给出中文说明），编制合计超过核定编制，核定编制少于已分配数"}}
-_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+
+
+def _path_id(name):
+    return [{"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}]
+
+
 _DOCS = {
     "/departments": {"get": ("部门管理：本单位部门（树的顺序，含 depth、在职人数、编制数）", None),
                      "post": ("新增部门（name、category、standard_name、sort，parent_id 可选）", None)},
     "/departments/init": {"post": ("初始化部门（仅在本单位没有任何部门时）", None)},
-    "/departments/{id}": {"put": ("修改部门（名称、类别、标准名称、排序；位置和编制不变）", _ID),
-                          "delete": ("删除部门（有在职人员或下级部门时 409）", _ID)},
+    "/departments/{dept_id}": {"put": ("修改部门（名称、类别、标准名称、排序；位置和编制不变）", _path_id("dept_id")),
+                               "delete": ("删除部门（有在职人员或下级部门时 409）", _path_id("dept_id"))},
     "/posts": {"get": ("机构岗位（含映射的标准岗位、在职人数、has_mapped_post）", None),
                "post": ("新增岗位（name、sort）", None)},
-    "/posts/{id}": {"put": ("修改岗位", _ID), "delete": ("删除岗位（有在职人员时 409）", _ID)},
-    "/posts/{id}/mapping": {"get": ("可映射的标准岗位（本地区、上级地区、全国）", _ID),
-                            "put": ("映射管理：standard_post_id（null 解除映射）", _ID)},
+    "/posts/{post_id}": {"put": ("修改岗位", _path_id("post_id")),
+                         "delete": ("删除岗位（有在职人员时 409）", _path_id("post_id"))},
+    "/posts/{post_id}/mapping": {"get": ("可映射的标准岗位（本地区、上级地区、全国）", _path_id("post_id")),
+                                 "put": ("映射管理：standard_post_id（null 解除映射）", _path_id("post_id"))},
     "/quotas": {"get": ("机构编制：核定、已分配到科室、剩余及各部门编制", None),
                 "put": ("分配科室编制：departments 为 {部门 id: 编制数}，合计不得超过核定编制", None)},
     "/quota-allocations": {"get": ("编制分配：辖区内机构的核定编制和已分配到科室的编制（业务管理员）", None)},
-    "/quota-allocations/{id}": {"put": ("为机构分配核定编制：quota（不得少于已分配到科室的编制）", _ID)},
+    "/quota-allocations/{org_id}": {"put": ("为机构分配核定编制：quota（不得少于已分配到科室的编制）", _path_id("org_id"))},
     "/standard-posts": {"get": ("标准岗位维护：本地区的标准岗位（含被映射数）及上级和全国的标准岗位", None),
                         "post": ("新增本地区标准岗位（name、category、sort）", None)},
-    "/standard-posts/{id}": {"put": ("修改本地区标准岗位", _ID), "delete": ("删除标准岗位（已被映射时 409）", _ID)},
+    "/standard-posts/{standard_id}": {"put": ("修改本地区标准岗位", _path_id("standard_id")),
+                                      "delete": ("删除标准岗位（已被映射时 409）", _path_id("standard_id"))},
 }
-for _path, _ops in _DOCS.items():
-    entry = openapi.SPEC["paths"].setdefault(_path, {})
-    for _method, (_summary, _params) in _ops.items():
-        ok = {"201" if _method == "post" else "200": {"description": "OK"}}
-        entry.setdefault(_method, {"summary": _summary, **({"parameters": _params} if _params else {}),
-                                   "responses": {**ok, **(_WRITE if _method != "get" else _ERRORS)}})
+openapi.document(_DOCS, _ERRORS, _WRITE)

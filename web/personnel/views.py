@@ -13,7 +13,7 @@ from flask import Blueprint, flash, g, jsonify, redirect, render_template, reque
 from models import Session
 from models.workflow import TaskStatus
 from web.forms import field_errors
-from web.api import authenticate, json_body
+from web.api import authenticate, json_body, openapi
 from web.workflow import extras
 from workflows import forms, inbox, processes
 from workflows import staff as staff_service
@@ -238,3 +238,20 @@ def api_submit(instance_id):
     resignation.submit(g.actor, instance_id, _data(required=False))
     Session.commit()
     return jsonify(_record_json(instance_id))
+
+
+_ID = [{"name": "instance_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+_READ = {**openapi.COMMON_ERRORS, "404": openapi.error("不存在或不属于本机构")}
+_WRITE = {**_READ, "409": openapi.error("该员工已有进行中的离职申请，或记录已提交不能修改"),
+          "422": openapi.error("输入有误（fields 按字段给出中文说明）")}
+openapi.document({
+    "/personnel/staff": {"get": ("员工离职：按工号或姓名查找本机构在职人员（q、limit）", None)},
+    "/personnel/resignations": {
+        "get": ("离职记录（status：draft / pending / passed / failed；q；page、per_page）", None),
+        "post": ("新增离职草稿（data：staff_no 必填，resignation_type、left_on、note 可选）", None)},
+    "/personnel/resignations/{instance_id}": {
+        "get": ("离职记录详情（含审核意见）", _ID),
+        "put": ("修改离职草稿（data 同新增）", _ID)},
+    "/personnel/resignations/{instance_id}/submit": {
+        "post": ("提交离职申请（类型和离职日期必填）；审核人用 /tasks/{task_id}/complete 审核（decision：pass / fail）", _ID)},
+}, _READ, _WRITE)
