@@ -54,6 +54,7 @@ class ProcessInstance(Base):
         CheckConstraint(_in("status", InstanceStatus), name="status"),
         CheckConstraint("(status = 'error') = (error_message IS NOT NULL)", name="error_has_message"),
         Index("ix_process_instances_next_timer_at", "next_timer_at"),
+        Index("ix_process_instances_status", "status"),
         Index("ix_process_instances_started_by", "started_by_id", "created_at"),
     )
 
@@ -98,7 +99,9 @@ class HumanTask(Base):
         CheckConstraint(_in("state", TaskStatus), name="state"),
         CheckConstraint("(state = 'completed') = (completed_at IS NOT NULL)", name="completed_has_time"),
         CheckConstraint("state <> 'completed' OR completed_by_id IS NOT NULL", name="completed_has_actor"),
-        Index("ix_human_tasks_claimable", "candidate_org_id", "lane", "state", "due_at"),
+        # the claimable view: its rows in page order (due date, none last, then id), covering the other filters
+        Index("ix_human_tasks_claimable", "candidate_org_id", "state", "due_at", "id", "lane", "assignee_id",
+              "initiator_id", "instance_id"),
         Index("ix_human_tasks_assignee", "assignee_id", "state", "due_at"),
         Index("ix_human_tasks_completed_by", "completed_by_id", "completed_at"),
     )

@@ -6,12 +6,13 @@ never deserialize a workflow. Every predicate here is re-checked by the services
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager, joinedload, load_only
+from sqlalchemy import func, nulls_last, select
+from sqlalchemy.orm import joinedload, load_only
 
 from models import Session
 from models.accounts import User, UserStatus
-from models.workflow import HumanTask, ProcessInstance, ProcessSpec, TaskStatus
+from models.orgs import Organization
+from models.workflow import HumanTask, InstanceStatus, ProcessInstance, ProcessSpec, TaskStatus
 from workflows import lanes
 from workflows.jurisdiction import is_business_admin, is_system_admin
 
@@ -70,9 +71,9 @@ class InboxFilter:
     until: datetime | None = None
 
 
-def _filtered(query, flt, created):
+def _filtered(query, flt, created, process_key):
     if flt.process_key:
-        query = query.where(ProcessInstance.process_key == flt.process_key)
+        query = query.where(process_key == flt.process_key)
     if flt.since:
         query = query.where(created >= flt.since)
     if flt.until:
@@ -83,42 +84,55 @@ def _filtered(query, flt, created):
 
 
 def view_query(user, view, flt=None):
-    """The SELECT for one inbox view, ordered by due date (then age)."""
+    """The SELECT for one inbox view. Task views are ordered by due date (none last), then age, and read the
+    task rows alone (the instance is joined only to filter by the applicant's organization), so the claimable
+    view walks ``ix_human_tasks_claimable`` in order and stops at the page's end; instances in error are left
+    out through the short list of erroneous instances, not row by row."""
     flt = flt or InboxFilter()
     if view == "requests":
         query = select(ProcessInstance).where(ProcessInstance.started_by_id == user.id)
-        return _filtered(query, flt, ProcessInstance.created_at).order_by(ProcessInstance.id.desc())
-    query = select(HumanTask).join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id)
+        return _filtered(query, flt, ProcessInstance.created_at, ProcessInstance.process_key) \
+            .order_by(ProcessInstance.id.desc())
+    query = select(HumanTask)
+    if flt.org_id:
+        query = query.join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id)
     if view == "assigned":
         query = query.where(HumanTask.assignee_id == user.id, HumanTask.state == TaskStatus.READY)
     elif view == "claimable":
         my_lanes = lanes.lanes_for(user)
         if not my_lanes:
             return query.where(False)
-        query = query.where(HumanTask.candidate_org_id == user.org_id, HumanTask.lane.in_(sorted(my_lanes)),
-                            HumanTask.state == TaskStatus.READY, HumanTask.assignee_id.is_(None),
-                            HumanTask.initiator_id != user.id, ProcessInstance.status != "error")
+        in_error = select(ProcessInstance.id).where(ProcessInstance.status == InstanceStatus.ERROR)
+        query = query.where(HumanTask.candidate_org_id == user.org_id, HumanTask.state == TaskStatus.READY,
+                            HumanTask.lane.in_(sorted(my_lanes)), HumanTask.assignee_id.is_(None),
+                            HumanTask.initiator_id != user.id, HumanTask.instance_id.not_in(in_error))
     elif view == "done":
         query = query.where(HumanTask.completed_by_id == user.id)
-        return _filtered(query, flt, HumanTask.completed_at).order_by(HumanTask.completed_at.desc())
+        return _filtered(query, flt, HumanTask.completed_at, HumanTask.process_key) \
+            .order_by(HumanTask.completed_at.desc())
     else:
         raise ValueError(view)
-    return _filtered(query, flt, HumanTask.created_at).order_by(
-        HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
+    return _filtered(query, flt, HumanTask.created_at, HumanTask.process_key).order_by(
+        nulls_last(HumanTask.due_at.asc()), HumanTask.id)
 
 
 def page(user, view, flt=None, page_no=1, per_page=20):
     """One page of a view and the view's total. The rows come with what a list shows (instance, applicant's
-    organization, process name) loaded in the same round trip, never the stored process definition."""
+    organization, process name) joined in the same query."""
     query = view_query(user, view, flt)
     total = Session().scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    spec_name = load_only(ProcessSpec.name, ProcessSpec.process_key, ProcessSpec.version)
+    # what the lists show, never a workflow's stored state or a process's definition
+    listed = load_only(ProcessInstance.id, ProcessInstance.title, ProcessInstance.status, ProcessInstance.process_key,
+                       ProcessInstance.org_id, ProcessInstance.spec_id, ProcessInstance.started_by_id,
+                       ProcessInstance.region_path, ProcessInstance.created_at, ProcessInstance.completed_at)
+    spec_name = joinedload(ProcessInstance.spec, innerjoin=True).load_only(
+        ProcessSpec.name, ProcessSpec.process_key, ProcessSpec.version)
+    org_name = joinedload(ProcessInstance.org, innerjoin=True).load_only(Organization.name)
     if view == "requests":
-        query = query.options(joinedload(ProcessInstance.spec).options(spec_name))
-    else:
-        query = query.options(contains_eager(HumanTask.instance).options(
-            joinedload(ProcessInstance.org), joinedload(ProcessInstance.spec).options(spec_name)))
-    rows = Session().scalars(query.limit(per_page).offset((max(page_no, 1) - 1) * per_page)).unique().all()
+        query = query.options(listed, spec_name, org_name)
+    else:   # many-to-one joins on the page's rows only: the database still reads the tasks in index order
+        query = query.options(joinedload(HumanTask.instance, innerjoin=True).options(listed, spec_name, org_name))
+    rows = Session().scalars(query.limit(per_page).offset((max(page_no, 1) - 1) * per_page)).all()
     return rows, total
 
 
