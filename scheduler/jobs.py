@@ -64,6 +64,7 @@ JOBS = [
     Job("permission_check", "月度权限核查", cron(day=1, hour=3, minute=0),
         "workflows.maintenance:monthly_permission_check"),
     Job("imports", "批量导入处理", cron(second="*/10"), "workflows.imports:run_queued"),
+    Job("prune_job_runs", "清理定时任务执行记录", cron(hour=4, minute=30), "workflows.maintenance:prune_job_runs"),
 ]
 
 # SCHEDULER_TEST_FAST=1 (tests only): one job due every second that does nothing but record its run.

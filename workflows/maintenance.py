@@ -25,7 +25,7 @@ from models.accounts import (LOCK_REASON_LABELS, ApiToken, LockReason, PasswordC
                              UserStatus, UserType, user_roles)
 from models.audit import AuditEvent
 from models.orgs import EmploymentStatus, Organization, OrgStatus, Staff
-from models.scheduling import Notification, TemporaryGrant
+from models.scheduling import JobRun, Notification, TemporaryGrant
 from models.workflow import ProcessInstance
 from workflows import audit, jurisdiction, notifications, processes, roles, settings
 from workflows.errors import InvalidInput, NotAuthorized
@@ -420,3 +420,21 @@ def permission_check_snapshot(instance):
     if instance.process_key != PERMISSION_CHECK:
         return None
     return processes.load_flow(instance).data.get("users_snapshot")
+
+
+# --- job-run history ----------------------------------------------------------------------------------------------
+
+RUN_HISTORY_DAYS = 30            # successful runs of periodic jobs (the imports job alone records 8,640 a day)
+FAILED_RUN_HISTORY_DAYS = 180    # failed runs are kept as long as the audit log must be
+
+
+def prune_job_runs(now):
+    """Delete the records of job runs that finished long ago (one DELETE); the latest run of every job stays,
+    whatever its age, so the scheduler page still shows when each job last ran. Returns how many went."""
+    latest = select(func.max(JobRun.id)).group_by(JobRun.job_id)
+    finished_long_ago = or_(
+        and_(JobRun.outcome == "success", JobRun.finished_at < now - timedelta(days=RUN_HISTORY_DAYS)),
+        and_(JobRun.outcome == "failure", JobRun.finished_at < now - timedelta(days=FAILED_RUN_HISTORY_DAYS)))
+    result = Session().execute(delete(JobRun).where(finished_long_ago, JobRun.id.not_in(latest))
+                               .execution_options(synchronize_session=False))
+    return result.rowcount

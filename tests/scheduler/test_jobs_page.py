@@ -77,6 +77,7 @@ def test_lists_every_job_with_its_next_run(client, login):
         "workflow_timers": ("流程定时器", "每分钟", "2025-03-10 08:31:00"),
         "permission_check": ("月度权限核查", "每月1日 03:00", "2025-04-01 03:00:00"),
         "imports": ("批量导入处理", "每 10 秒", "2025-03-10 08:30:20"),
+        "prune_job_runs": ("清理定时任务执行记录", "每天 04:30", "2025-03-11 04:30:00"),
     }
     assert set(expected) == {job.id for job in jobs.JOBS}
     for job_id, (name, schedule, next_run) in expected.items():

@@ -131,10 +131,10 @@ def test_jobs_by_id_call_their_service(app, maintenance):
 def test_job_table_has_explicit_ids_and_cron_triggers():
     ids = [job.id for job in jobs.JOBS]
     assert ids == ["password_rotation", "lock_expiry", "yearly_review", "temporary_grants", "workflow_timers",
-                   "permission_check", "imports"]
+                   "permission_check", "imports", "prune_job_runs"]
     assert all(str(job.make_trigger().timezone) == "Asia/Shanghai" for job in jobs.JOBS)
     assert [jobs.describe(job.make_trigger()) for job in jobs.JOBS] == [
-        "每天 01:00", "每分钟", "每年1月15日 02:00", "每小时整点", "每分钟", "每月1日 03:00", "每 10 秒"]
+        "每天 01:00", "每分钟", "每年1月15日 02:00", "每小时整点", "每分钟", "每月1日 03:00", "每 10 秒", "每天 04:30"]
 
 
 def test_yearly_review_date_comes_from_the_settings(monkeypatch):

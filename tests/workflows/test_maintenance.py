@@ -419,3 +419,29 @@ def test_snapshot_only_for_permission_checks(clock, users):
     admin = users("jaadmin01")
     instance = processes.start_instance(admin, "generic_request")
     assert maintenance.permission_check_snapshot(instance) is None
+
+
+def test_old_job_runs_are_pruned_but_each_jobs_latest_stays():
+    from models.scheduling import JobRun
+    now = datetime(2026, 6, 1, tzinfo=timezone.utc)
+
+    def run(job, days_ago, outcome="success"):
+        at = now - timedelta(days=days_ago)
+        row = JobRun(job_id=job, scheduled_for=at, trigger="schedule", started_at=at, finished_at=at, outcome=outcome)
+        Session().add(row)
+        return row
+
+    lonely = run("yearly_review", 400)            # the only (so the latest) run of its job
+    Session().flush()
+    older_failure = run("lock_expiry", 200, "failure")
+    Session().flush()                              # ids grow with time, as the scheduler writes them
+    old_failure = run("lock_expiry", 100, "failure")
+    Session().flush()
+    old_ok = run("lock_expiry", 40)
+    Session().flush()
+    recent_ok = run("lock_expiry", 5)
+    Session().flush()
+    assert maintenance.prune_job_runs(now) == 2
+    left = set(Session().scalars(select(JobRun.id).where(JobRun.job_id.in_(["lock_expiry", "yearly_review"]))))
+    assert left == {recent_ok.id, old_failure.id, lonely.id}
+    assert old_ok.id not in left and older_failure.id not in left
