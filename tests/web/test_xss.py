@@ -51,3 +51,18 @@ def test_titles_in_the_inbox_and_names_in_the_account_list_and_audit_log(client,
     assert "<script>alert" not in page and ESCAPED[:40] in page
     audit = client.get("/audit/").get_data(as_text=True)
     assert "<script>alert" not in audit
+
+
+def test_no_template_marks_text_as_safe_except_the_server_rendered_diagram():
+    """Every page escapes what it prints: the one exception is the SVG the diagram module builds with lxml
+    (which escapes all text itself)."""
+    import pathlib
+    import re
+    root = pathlib.Path(__file__).resolve().parents[2] / "web" / "templates"
+    found = {str(p.relative_to(root)): m.group(0) for p in root.rglob("*.html")
+             for m in re.finditer(r"\|\s*safe\b|autoescape\s+false|Markup\(", p.read_text(encoding="utf-8"))}
+    assert found == {"workflow/instance.html": "| safe"}
+    sources = pathlib.Path(__file__).resolve().parents[2]
+    python = [str(p.relative_to(sources)) for folder in ("web", "workflows") for p in (sources / folder).rglob("*.py")
+              if re.search(r"\bMarkup\(|render_template_string\(", p.read_text(encoding="utf-8"))]
+    assert python == []
