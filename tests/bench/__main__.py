@@ -91,7 +91,8 @@ def write(results, total, quick, with_pg):
 
 Written by `make bench` (`python -m tests.bench{' --quick' if quick else ''}`). Every figure is measured beside
 its baseline in the same run on the same machine, because the machines are shared and noisy; the ratio is
-what the target speaks of. Absolute times are for orientation only.
+what the target speaks of. Absolute times are for orientation only. `docs/performance.md` explains the figures
+(what was changed to meet a target, and why the unmet ones fall short).
 
 - date: {stamp}
 - machine: {machine()}
