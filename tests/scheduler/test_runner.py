@@ -178,7 +178,7 @@ def test_next_run_times():
         "password_rotation": at(2025, 3, 11, 1, 0), "lock_expiry": at(2025, 3, 10, 8, 31),
         "yearly_review": at(2026, 1, 15, 2, 0), "temporary_grants": at(2025, 3, 10, 9, 0),
         "workflow_timers": at(2025, 3, 10, 8, 31), "permission_check": at(2025, 4, 1, 3, 0),
-        "imports": at(2025, 3, 10, 8, 30, 20),
+        "imports": at(2025, 3, 10, 8, 30, 20), "prune_job_runs": at(2025, 3, 11, 4, 30),
     }
 
 
