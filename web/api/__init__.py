@@ -38,4 +38,19 @@ def json_body():
     return data
 
 
+def page_args(per_page=20, most=100):
+    """``(page, per_page)`` from the query string: page ≥ 1, 1 ≤ per_page ≤ ``most``."""
+    from flask import request
+    return (max(request.args.get("page", 1, type=int), 1),
+            min(max(request.args.get("per_page", per_page, type=int), 1), most))
+
+
+def paged_list(lister, per_page=20):
+    """The JSON answer of a paged list: ``lister(page, per_page)`` gives ``(items, total)``."""
+    from flask import jsonify
+    page, size = page_args(per_page)
+    items, total = lister(page, size)
+    return jsonify({"items": items, "total": total, "page": page, "per_page": size})
+
+
 from web.api import auth_api, users_api, processes_api, openapi  # noqa: E402,F401  (routes register on bp)

@@ -20,7 +20,7 @@ from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_te
 
 from models import Session
 from models.workflow import InstanceStatus, TaskStatus
-from web.api import authenticate
+from web.api import authenticate, paged_list
 from web.forms import field_errors
 from web.security import has_perm, requires
 from web.workflow import extras
@@ -246,10 +246,7 @@ extras.guard_endpoints(bp, {"inbox.start": _browser_start, "inbox.task": _browse
 @api.get("", endpoint="list")
 @requires(POINT)
 def list_applications():
-    page = max(request.args.get("page", 1, type=int), 1)
-    per_page = min(max(request.args.get("per_page", PER_PAGE, type=int), 1), 100)
-    rows, total = applications.list_applications(g.actor, page, per_page)
-    return jsonify({"items": rows, "total": total, "page": page, "per_page": per_page})
+    return paged_list(lambda page, size: applications.list_applications(g.actor, page, size), PER_PAGE)
 
 
 @api.get("/options", endpoint="options")

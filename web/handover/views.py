@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 
 from models import Session
-from web.api import authenticate
+from web.api import authenticate, paged_list
 from web.forms import field_errors
 from web.security import has_perm, requires
 from web.workflow import extras
@@ -134,10 +134,7 @@ extras.guard_endpoints(bp, {"inbox.start": _browser_start, "inbox.task": _browse
 @api.get("", endpoint="list_handovers")
 @requires(POINT)
 def list_handovers():
-    page = max(request.args.get("page", 1, type=int), 1)
-    per_page = min(max(request.args.get("per_page", PER_PAGE, type=int), 1), 100)
-    rows, total = handovers.list_handovers(g.actor, page, per_page)
-    return jsonify({"items": rows, "total": total, "page": page, "per_page": per_page})
+    return paged_list(lambda page, size: handovers.list_handovers(g.actor, page, size), PER_PAGE)
 
 
 @api.get("/successors", endpoint="successors")

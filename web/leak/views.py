@@ -21,7 +21,7 @@ from flask import Blueprint, flash, g, jsonify, redirect, render_template, reque
 
 from models import Session, utcnow
 from web.forms import field_errors
-from web.api import authenticate, json_body
+from web.api import authenticate, json_body, paged_list
 from web.api.openapi import COMMON_ERRORS, SPEC
 from web.security import end_browser_session, has_perm, requires
 from web.workflow import extras
@@ -167,10 +167,7 @@ def _text(body, name):
 @api.get("", endpoint="list_cases")
 @requires(ADMIN_POINT)
 def list_cases():
-    page = max(request.args.get("page", 1, type=int), 1)
-    per_page = min(max(request.args.get("per_page", PER_PAGE, type=int), 1), 100)
-    cases, total = leaks.list_cases(g.actor, page, per_page)
-    return jsonify({"items": cases, "total": total, "page": page, "per_page": per_page})
+    return paged_list(lambda page, size: leaks.list_cases(g.actor, page, size), PER_PAGE)
 
 
 @api.post("", endpoint="report")
