@@ -1,7 +1,7 @@
 """Template helpers: times are stored in UTC and shown in China Standard Time (UTC+8, no daylight saving)."""
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
-CST = timezone(timedelta(hours=8), "Asia/Shanghai")
+from workflows.clock import CST
 
 
 def local_time(value, fmt="%Y-%m-%d %H:%M:%S"):

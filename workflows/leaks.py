@@ -47,10 +47,10 @@ from models.workflow import HumanTask, InstanceStatus, ProcessEvent, ProcessInst
 from workflows import accounts, audit, auth, forms, inbox, jurisdiction, lanes, notifications
 from workflows.errors import Conflict, DomainError, InvalidInput, NotAuthorized, NotFound
 from workflows.handlers import StepContext
+from workflows.clock import CST, local  # noqa: F401  (local: the effects' messages)
 
 PROCESS = "credential_leak"
 REPORT_WITHIN = timedelta(hours=24)
-CST = timezone(timedelta(hours=8), "Asia/Shanghai")
 QC_LANE = "quality_controller"
 CHECK_TASKS = ("check_qc", "check_admin")
 REMEDY_TASK, RESET_TASK, RECORD_TASK = "remedy", "reset_restore", "record"
@@ -66,11 +66,6 @@ def case_key(account_id):
 
 def iso(value):
     return value.isoformat() if value else None
-
-
-def local(value):
-    """``2026-03-02 16:00`` (Beijing time) for messages."""
-    return value.astimezone(CST).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def parse_time(value):

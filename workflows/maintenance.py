@@ -15,7 +15,7 @@ list and the audit log).
 import secrets
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import String, and_, case, cast, delete, exists, func, literal, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
@@ -30,8 +30,8 @@ from models.workflow import ProcessInstance
 from workflows import audit, jurisdiction, notifications, processes, roles, settings
 from workflows.errors import InvalidInput, NotAuthorized
 from workflows.excel import workbook_bytes
+from workflows.clock import CST
 
-CST = timezone(timedelta(hours=8), "Asia/Shanghai")
 SYSTEM = "system"
 CHUNK = 500   # ids per IN (...) list when loading the rows a set-based change returned
 

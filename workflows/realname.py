@@ -20,18 +20,19 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass, field
-from datetime import date, timedelta, timezone
+from datetime import date
 
 from sqlalchemy import and_, event, exists, func, inspect, or_, select, true
 from sqlalchemy.orm import aliased
 
-from models import Session, utcnow
+from models import Session
 from models.accounts import User, UserType
 from models.orgs import Organization
 from models.workflow import Attachment, HumanTask, InstanceStatus, ProcessInstance, TaskStatus
 from workflows import audit, files, forms, identity, inbox, lanes, notifications, pdf, processes
 from workflows.errors import Conflict, FormInvalid, InvalidInput, NotAuthorized, NotFound
 from workflows.jurisdiction import is_system_admin
+from workflows.clock import today_in_china
 
 KEY = "real_name_verification"
 FILL, UPLOAD = "fill_identity", "upload_form"
@@ -46,7 +47,6 @@ MAX_BYTES = 3 * 1024 * 1024
 OWN_UNIT_REVIEW = frozenset({UserType.SUB_ACCOUNT, UserType.SAME_LEVEL_1, UserType.SAME_LEVEL_2})
 FORM_TITLE = ("卫生人力基础资源管理系统", "单位注册及人事管理账号授权申请表")
 FORM_NOTE = "备注：人事管理账号具有人员信息录入、机构信息管理、业务账号授权、统计数据查看等功能。"
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 STATUS_LABELS = {"pending": "待审核", "returned": "审核不通过", "approved": "审核通过", "filling": "待提交",
                  "error": "处理异常"}
@@ -473,10 +473,6 @@ def record_rejection(instance, reviewer, comment):
 
 
 # --- the authorisation form (单位注册及人事管理账号授权申请表) ---------------------------------------------------
-
-def today_in_china():
-    return utcnow().astimezone(CHINA).date()
-
 
 def consent_sentence(name, id_number):
     return (f"本单位同意授权 {name} (证件号码:{id_number}) 办理卫生人力资源管理系统单位用户注册申请,"

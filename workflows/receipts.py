@@ -8,7 +8,6 @@ never printed: Jiangsu §三.(二).2 has the admin tell it to the user alone, so
 """
 import hashlib
 import io
-from datetime import timedelta, timezone
 
 from reportlab.lib.units import mm
 from sqlalchemy import select
@@ -16,12 +15,12 @@ from sqlalchemy import select
 from models import Session
 from models.workflow import Attachment
 from workflows import files, pdf, settings
+from workflows.clock import CST as CHINA
 
 TITLE = ("卫生健康基础资源与账号管理系统", "用户申请回执")
 WARNING = "注意:初次登录使用时,必须更改初始密码!不得在公共计算机上登陆本系统!"
 PASSWORD_NOTE = "由业务管理员单独告知用户本人"
 CHOSEN, NOT_CHOSEN = "■", "□"
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 RECEIPT_TYPES = (("business_admin", "业务管理员"), ("same_level_1", "本级用户1(数据质控员)"),
                  ("same_level_2", "本级用户2"), ("direct_report", "直报用户"))
 RECEIPT_PURPOSES = (("manage", "系统管理"), ("operate", "业务操作"), ("browse", "业务查阅"), ("temporary", "临时使用"))

@@ -107,19 +107,14 @@ def _browser_task(task_id):
     return None
 
 
-def _json_data():
-    body = request.get_json(silent=True) if request.data else {}
-    return body.get("data") if isinstance(body, dict) else None
-
-
 def _api_start(key):
     if key == handovers.PROCESS and has_perm("approval.requests"):
-        handovers.check_start(g.actor, _json_data())
+        handovers.check_start(g.actor, extras.posted_data())
     return None
 
 
 def _api_complete(task_id):
-    data = _json_data()
+    data = extras.posted_data()
     if isinstance(data, dict):
         handovers.check_completion(g.actor, task_id, data)
     return None

@@ -200,20 +200,15 @@ def _browser_task(task_id):
     return None
 
 
-def _json_data():
-    body = request.get_json(silent=True) if request.data else {}
-    return body.get("data") if isinstance(body, dict) else None
-
-
 def _api_start(key):
-    data = _json_data()
+    data = extras.posted_data()
     if key == KEY and has_perm("approval.requests") and (data is None or isinstance(data, dict)):
         institutions.check_start(g.actor, data or None)
     return None
 
 
 def _api_complete(task_id):
-    data = _json_data()
+    data = extras.posted_data()
     if isinstance(data, dict):
         institutions.check_completion(g.actor, task_id, data)
     return None

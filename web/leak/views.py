@@ -123,13 +123,8 @@ def _browser_task(task_id):
                            instance=instance, following=following)
 
 
-def _json_data():
-    body = request.get_json(silent=True) if request.data else {}
-    return body.get("data") if isinstance(body, dict) else None
-
-
 def _api_start(key):
-    data = _json_data()
+    data = extras.posted_data()
     if key == leaks.PROCESS and has_perm("approval.requests") and isinstance(data, dict):
         leaks.check_start(g.actor, data)
     return None
@@ -139,7 +134,7 @@ def _api_complete(task_id):
     task = processes.get_task(g.actor, task_id)
     if not leaks.is_reset_task(task):
         return None
-    data = _json_data()
+    data = extras.posted_data()
     if not isinstance(data, dict):
         raise InvalidInput("data 必须是 JSON 对象", code="invalid_input")
     instance, account, password = leaks.reset_and_restore(g.actor, task.id, data)

@@ -131,20 +131,15 @@ def _browser_task(task_id):
     return redirect(url_for("permchange.task", task_id=task.id), code=303) if task.process_key == KEY else None
 
 
-def _json_data():
-    body = request.get_json(silent=True) if request.data else {}
-    return body.get("data") if isinstance(body, dict) else None
-
-
 def _api_start(key):
-    data = _json_data()
+    data = extras.posted_data()
     if key == KEY and has_perm(POINT) and (data is None or isinstance(data, dict)):
         changes.check_start(g.actor, data or None)
     return None
 
 
 def _api_complete(task_id):
-    data = _json_data()
+    data = extras.posted_data()
     if isinstance(data, dict):
         changes.check_completion(g.actor, task_id, data)
     return None

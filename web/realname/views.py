@@ -224,8 +224,7 @@ def api_reviews():
 # --- the generic completion endpoint runs the wizard's checks first for this process ------------------------
 
 def _api_complete(task_id):
-    body = request.get_json(silent=True) if request.data else None
-    data = body.get("data") if isinstance(body, dict) else None
+    data = extras.posted_data()
     if isinstance(data, dict):
         realname.precheck(g.actor, task_id, data)
     return None
